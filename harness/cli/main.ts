@@ -1,0 +1,165 @@
+#!/usr/bin/env node
+/**
+ * rseq-matrix: the command line. Exit status: 0 every cell passed, 1 some cell failed or errored,
+ * 2 invalid input or usage, 3 the host or engine could not run the matrix, 130 interrupted.
+ */
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { connectEngine } from '../docker/engine.js';
+import { ensureDebootstrap } from '../docker/host-setup.js';
+import { parseFilter } from '../matrix/filter.js';
+import { selectCells } from '../matrix/validate.js';
+import { errorMessage, HostError, InputError } from '../util/errors.js';
+import { stderrLog } from '../util/log.js';
+import { defaultCacheDir } from '../util/paths.js';
+import { formatChecks, runDoctor } from './doctor.js';
+import { loadMatrix, runMatrix } from './run.js';
+import { summaryTable } from './table.js';
+import { TOOL_VERSION } from './version.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+interface Common {
+  out?: string;
+  filter?: string;
+  jobs: number;
+  json?: boolean;
+  cache: string;
+  verbose?: boolean;
+  setup: boolean;
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option('--out <dir>', 'where results.json, journal.jsonl and report.html go (default: reports/<matrix name>)')
+    .option('--filter <expr>', 'select cells: axis=glob[|glob], axis!=glob, joined by commas; axes: glibc, variant, link, scenario, stage')
+    .option('--jobs <n>', 'builds to work on at once', positiveInt, 2)
+    .option('--json', 'machine-readable output on stdout (progress stays on stderr)')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .option('--no-setup', 'never install or start a Docker engine; fail instead')
+    .option('-v, --verbose', 'more progress detail');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('rseq-matrix')
+    .description('Builds glibc variants in Docker and measures when and where rseq(2) is registered during start-up.')
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
+    .description('run a matrix: build, probe, judge every cell; writes results.json and the report')
+    .action(async (matrix: string, o: Common, cmd: Command) => {
+      const log = stderrLog({ verbose: o.verbose });
+      const outcome = await runMatrix({
+        matrixPath: matrix,
+        outDir: o.out,
+        filter: o.filter,
+        jobs: o.jobs,
+        cacheDir: o.cache,
+        autoSetup: o.setup,
+        log,
+        argv: process.argv.slice(2),
+        writeReport: await reportWriter(),
+      });
+      const r = outcome.results;
+      if (o.json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            exitCode: outcome.exitCode,
+            results: outcome.resultsPath,
+            report: outcome.reportPath ?? null,
+            summary: r.summary,
+            notPassing: r.cells.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => ({ id: c.id, status: c.status, reason: c.reason })),
+          })}\n`,
+        );
+      } else {
+        process.stdout.write(`${summaryTable(r)}\n\nresults: ${outcome.resultsPath}\n`);
+        if (outcome.reportPath) process.stdout.write(`report: ${outcome.reportPath}\n`);
+      }
+      void cmd;
+      process.exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('validate')
+    .argument('<matrix>', 'a matrix file (YAML)')
+    .option('--filter <expr>', 'also check a filter expression against the matrix')
+    .option('--json', 'print the expanded cells as JSON')
+    .description('check a matrix against the schema and expand it; prints the number of cells')
+    .action(async (file: string, o: { filter?: string; json?: boolean }) => {
+      const m = await loadMatrix(file);
+      const cells = selectCells(m.cells, o.filter ? parseFilter(o.filter) : undefined);
+      if (o.json) process.stdout.write(`${JSON.stringify({ matrix: m.file, digest: m.digest, cells }, null, 1)}\n`);
+      else {
+        const skip = cells.filter((c) => c.expected.state === 'skip').length;
+        process.stdout.write(`${m.file}: valid; ${cells.length} cells (${skip} not applicable)\n`);
+      }
+    });
+
+  program
+    .command('doctor')
+    .description('what the host has and lacks for a run (engine, kernel rseq, seccomp, debootstrap, disk), with fixes')
+    .option('--json', 'machine-readable output')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .action(async (o: { json?: boolean; cache: string }) => {
+      const checks = await runDoctor(o.cache);
+      process.stdout.write(o.json ? `${JSON.stringify(checks)}\n` : `${formatChecks(checks)}\n`);
+      process.exitCode = checks.every((c) => c.ok) ? 0 : 3;
+    });
+
+  program
+    .command('setup')
+    .description("prepare this host (root, Debian): install docker.io and debootstrap, start dockerd --bridge=none")
+    .action(async () => {
+      const log = stderrLog();
+      await ensureDebootstrap(log);
+      const engine = await connectEngine({ autoSetup: true, log });
+      process.stdout.write(`docker engine ${engine.info.version} (API ${engine.info.apiVersion}) at ${engine.info.host}\n`);
+    });
+
+  return program;
+}
+
+/** The HTML report writer, where the report module is present. */
+async function reportWriter() {
+  try {
+    const specifier = '../report/write.js';
+    const mod = (await import(specifier)) as { writeReportFile: (r: unknown, dir: string) => string };
+    return (r: unknown, dir: string) => mod.writeReportFile(r, dir);
+  } catch {
+    return undefined;
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof InputError) {
+      process.stderr.write(`rseq-matrix: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof HostError) {
+      process.stderr.write(`rseq-matrix: ${e.message}\n`);
+      if (e.detail) process.stderr.write(`${e.detail.trimEnd()}\n`);
+      if (e.hint) process.stderr.write(`fix: ${e.hint}\n`);
+      return 3;
+    }
+    process.stderr.write(`rseq-matrix: internal error: ${errorMessage(e)}\n${(e as Error)?.stack ?? ''}\n`);
+    return 70;
+  }
+}
+
+main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,283 @@
+/**
+ * `rseq-matrix run`: expand the matrix, make the images and builds, run the probes, judge every cell,
+ * and write the results (journal as it goes, results.json and report.html at the end).
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { arch, hostname, release } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { type ReadyBuild, stockBuild } from '../build/build.js';
+import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
+import { connectEngine, type Engine } from '../docker/engine.js';
+import { ensureSuiteImages } from '../docker/images.js';
+import { scenarioDef } from '../matrix/catalogue.js';
+import type { PlannedCell } from '../matrix/expand.js';
+import { parseFilter } from '../matrix/filter.js';
+import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
+import { compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
+import { Journal, summarize, writeResults } from '../results/store.js';
+import type { BuildResult, CellResult, Environment, Results } from '../results/types.js';
+import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
+import { judge } from '../verdict/verdict.js';
+import { errorMessage, HostError, InputError } from '../util/errors.js';
+import type { Log } from '../util/log.js';
+import { IMAGES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
+import { eachLimited } from '../util/pool.js';
+import { TOOL_VERSION } from './version.js';
+
+export interface RunOptions {
+  matrixPath: string;
+  outDir?: string;
+  filter?: string;
+  jobs: number;
+  cacheDir: string;
+  autoSetup: boolean;
+  log: Log;
+  argv: string[];
+  /** Called with the results path and report path once they are written. */
+  writeReport?: (results: Results, outDir: string) => string | undefined;
+}
+
+export interface RunOutcome {
+  results: Results;
+  resultsPath: string;
+  reportPath?: string;
+  exitCode: number;
+}
+
+export async function loadMatrix(path: string): Promise<Matrix> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read the matrix: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+  }
+  return validateMatrix(text, relative(process.cwd(), resolve(path)) || path);
+}
+
+export function hostEnvironment(docker: Environment['docker'] | null): Environment {
+  return {
+    kernel: release(),
+    arch: arch(),
+    hostname: hostname(),
+    node: process.version,
+    tool: TOOL_VERSION,
+    docker: docker ?? {
+      version: null,
+      apiVersion: null,
+      negotiatedApiVersion: null,
+      host: process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock',
+      seccomp: null,
+      storageDriver: null,
+    },
+  };
+}
+
+function reproduceCommand(matrixFile: string, c: PlannedCell): string {
+  const f = `glibc=${c.glibc},variant=${c.variant},link=${c.link},scenario=${c.scenario},stage=${c.stage}`;
+  return `npx rseq-matrix run ${matrixFile} --filter '${f}'`;
+}
+
+export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
+  const { log } = opts;
+  const matrix = await loadMatrix(opts.matrixPath);
+  const filter = opts.filter ? parseFilter(opts.filter) : undefined;
+  const cells = selectCells(matrix.cells, filter);
+  if (cells.length === 0) throw new InputError(`--filter: "${opts.filter}" selects no cell of ${matrix.file}`);
+  const table = await readInvocationTable(PROBES_DIR);
+  const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
+
+  const engine: Engine = await connectEngine({ autoSetup: opts.autoSetup, log });
+  await removeStaleContainers(engine.docker, log);
+
+  const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const started = Date.now();
+  const results: Results = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    run: {
+      id: runId,
+      startedAt: new Date(started).toISOString(),
+      finishedAt: null,
+      durationMs: 0,
+      matrix: { path: matrix.file, name: matrix.doc.name, digest: matrix.digest },
+      argv: opts.argv,
+      filter: opts.filter ?? null,
+      shard: null,
+      complete: false,
+      interrupted: null,
+    },
+    environment: hostEnvironment(engine.info),
+    builds: [],
+    cells: [],
+    summary: summarize([]),
+  };
+  await rm(join(outDir, 'work'), { recursive: true, force: true });
+  const journal = new Journal(outDir);
+  journal.start({ type: 'run', run: results.run, environment: results.environment });
+  const session = new ContainerSession(engine.docker, runId, log);
+
+  const record = (cell: PlannedCell, extra: Partial<CellResult> & Pick<CellResult, 'status' | 'observed'>) => {
+    const result: CellResult = {
+      id: cell.id,
+      glibc: cell.glibc,
+      variant: cell.variant,
+      link: cell.link,
+      scenario: cell.scenario,
+      stage: cell.stage,
+      expected: cell.expected,
+      observations: [],
+      buildKey: '',
+      patches: cell.patches,
+      reproduce: reproduceCommand(matrix.file, cell),
+      durationMs: 0,
+      ...extra,
+    };
+    results.cells.push(result);
+    journal.append({ type: 'cell', cell: result });
+  };
+
+  const finish = (interrupted: string | null): RunOutcome => {
+    const order = new Map(matrix.cells.map((c, i) => [c.id, i]));
+    results.cells.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
+    results.summary = summarize(results.cells);
+    results.run.finishedAt = new Date().toISOString();
+    results.run.durationMs = Date.now() - started;
+    results.run.complete = !interrupted && results.cells.length === cells.length;
+    results.run.interrupted = interrupted;
+    const resultsPath = writeResults(outDir, results);
+    let reportPath: string | undefined;
+    try {
+      reportPath = opts.writeReport?.(results, outDir);
+    } catch (e) {
+      log.warn(`could not write the report: ${errorMessage(e)}`);
+    }
+    const s = results.summary;
+    const measured = s.total - s.skip;
+    const infraOnly = measured > 0 && s.error === measured && hostFailures > 0;
+    const exitCode = interrupted ? 130 : infraOnly ? 3 : s.fail + s.error > 0 ? 1 : 0;
+    return { results, resultsPath, ...(reportPath ? { reportPath } : {}), exitCode };
+  };
+
+  let hostFailures = 0;
+  let stopping: string | null = null;
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = sig;
+    log.warn(`${sig}: stopping; removing this run's containers and keeping the cells measured so far`);
+    void session.close();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const groups = groupByBuild(cells);
+    await eachLimited(groups, opts.jobs, async (group) => {
+      const first = group[0] as PlannedCell;
+      const todo: PlannedCell[] = [];
+      for (const cell of group) {
+        if (cell.expected.state === 'skip') record(cell, judge(cell, {}));
+        else todo.push(cell);
+      }
+      if (todo.length === 0 || stopping) return;
+      const buildStarted = Date.now();
+      let build: ReadyBuild;
+      let binDir: string;
+      try {
+        const entry = matrix.doc.glibc.find((g) => g.id === first.glibc);
+        const variant = matrix.doc.variants.find((v) => v.id === first.variant);
+        if (!entry || !variant) throw new Error(`unknown glibc ${first.glibc} or variant ${first.variant}`);
+        const images = await ensureSuiteImages(engine.docker, IMAGES_DIR, entry.suite, log);
+        build = stockBuild(entry, variant, images);
+        const compiled = await compileProbes(session, build, PROBES_DIR, opts.cacheDir);
+        binDir = compiled.binDir;
+        const b: BuildResult = {
+          key: build.key,
+          glibc: build.glibc,
+          variant: build.variant,
+          status: 'ok',
+          cached: build.cached,
+          durationMs: Date.now() - buildStarted,
+          description: build.description,
+        };
+        results.builds.push(b);
+        journal.append({ type: 'build', build: b });
+      } catch (e) {
+        if (stopping) return;
+        if (e instanceof HostError) hostFailures++;
+        const reason = `build ${first.glibc}/${first.variant}: ${errorMessage(e)}`;
+        const logTail = e instanceof ProbeError ? e.logTail : e instanceof HostError ? (e.detail ?? '') : '';
+        log.warn(reason);
+        const b: BuildResult = {
+          key: '',
+          glibc: first.glibc,
+          variant: first.variant,
+          status: 'error',
+          cached: false,
+          durationMs: Date.now() - buildStarted,
+          description: '',
+          reason,
+          logTail,
+        };
+        results.builds.push(b);
+        journal.append({ type: 'build', build: b });
+        for (const cell of todo) record(cell, { ...judge(cell, { failure: reason }), logTail });
+        return;
+      }
+      const scenarios = [...new Set(todo.map((c) => c.scenario))];
+      for (const sid of scenarios) {
+        if (stopping) return;
+        const scenario = scenarioDef(sid);
+        const these = todo.filter((c) => c.scenario === sid);
+        if (!scenario) continue;
+        const t0 = Date.now();
+        let outputs: Awaited<ReturnType<typeof runProbes>>;
+        try {
+          outputs = await runProbes({
+            session,
+            build,
+            binDir,
+            workDir: join(outDir, 'work', `${first.glibc}--${first.variant}`, sid),
+            scenario,
+            cells: these,
+            table,
+            timeoutSec: matrix.doc.options?.probeTimeout ?? 10,
+          });
+        } catch (e) {
+          if (stopping) return;
+          const reason = `probe container for ${first.glibc}/${first.variant} ${sid}: ${errorMessage(e)}`;
+          for (const cell of these) record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
+          continue;
+        }
+        log.info(`probed ${first.glibc}/${first.variant} ${sid}: ${these.length} cells in ${Date.now() - t0} ms`);
+        for (const cell of these) {
+          const out = outputs.get(cell.id);
+          const j = judge(cell, out ?? { failure: 'no probe output' });
+          record(cell, {
+            ...j,
+            observations: out?.observations ?? [],
+            ...(out?.run ? { probe: out.run } : {}),
+            ...(out?.logTail ? { logTail: out.logTail } : {}),
+            buildKey: build.key,
+            durationMs: out?.run?.durationMs ?? 0,
+          });
+        }
+      }
+    });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await session.close().catch(() => {});
+  }
+  return finish(stopping);
+}
+
+function groupByBuild(cells: readonly PlannedCell[]): PlannedCell[][] {
+  const m = new Map<string, PlannedCell[]>();
+  for (const c of cells) {
+    const k = `${c.glibc}\0${c.variant}`;
+    const g = m.get(k);
+    if (g) g.push(c);
+    else m.set(k, [c]);
+  }
+  return [...m.values()];
+}

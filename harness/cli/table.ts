@@ -1,0 +1,26 @@
+/** The summary table a run prints: one row per glibc/variant/link/scenario, one column per stage. */
+import type { CellResult, CellStatus, Results } from '../results/types.js';
+
+export const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', error: '!', skip: '-' };
+
+export function summaryTable(results: Results): string {
+  const stages = [...new Set(results.cells.map((c) => c.stage))];
+  const rows = new Map<string, Map<string, CellResult>>();
+  for (const c of results.cells) {
+    const key = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}`;
+    let row = rows.get(key);
+    if (!row) rows.set(key, (row = new Map()));
+    row.set(c.stage, c);
+  }
+  const head = ['glibc/variant/link/scenario', ...stages];
+  const body = [...rows].map(([k, row]) => [k, ...stages.map((s) => (row.get(s) ? SYMBOL[row.get(s)!.status] : ' '))]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
+  const fmt = (r: string[]) => r.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const s = results.summary;
+  const lines = [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)];
+  lines.push('', `${s.total} cells: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skip} skip  (✓ pass ✗ fail ! error - skip)`);
+  const bad = results.cells.filter((c) => c.status === 'fail' || c.status === 'error');
+  for (const c of bad.slice(0, 20)) lines.push(`${c.status.toUpperCase()} ${c.id}: ${c.reason ?? ''}`);
+  if (bad.length > 20) lines.push(`... and ${bad.length - 20} more`);
+  return lines.join('\n');
+}

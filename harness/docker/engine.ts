@@ -1,0 +1,104 @@
+/**
+ * The Docker engine: find it, start it where none answers and we may, negotiate the API version,
+ * and describe it once for the results' environment.
+ */
+import Docker from 'dockerode';
+import type { Environment } from '../results/types.js';
+import { HostError } from '../util/errors.js';
+import type { Log } from '../util/log.js';
+import { canSetUpHost, startDockerd } from './host-setup.js';
+
+/** The newest engine API this harness was written against; an older engine is spoken to in its own. */
+export const CLIENT_API_VERSION = '1.45';
+/** The oldest we accept (seccomp profiles in HostConfig.SecurityOpt, labels on everything). */
+export const MIN_API_VERSION = '1.25';
+
+export interface Engine {
+  docker: Docker;
+  info: Environment['docker'];
+}
+
+export function engineHost(): string {
+  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+function isLocalDefault(): boolean {
+  const h = process.env.DOCKER_HOST;
+  return !h || h === 'unix:///var/run/docker.sock' || h === 'unix:///run/docker.sock';
+}
+
+export function compareApi(a: string, b: string): number {
+  const [a1 = 0, a2 = 0] = a.split('.').map(Number);
+  const [b1 = 0, b2 = 0] = b.split('.').map(Number);
+  return a1 - b1 || a2 - b2;
+}
+
+async function ping(docker: Docker, ms: number): Promise<boolean> {
+  try {
+    await Promise.race([
+      docker.ping(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref()),
+    ]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Connects to the engine that DOCKER_HOST names (dockerode honours unix://, tcp:// and ssh://).
+ * Where the local default socket does not answer and `autoSetup` is on, installs and starts dockerd.
+ */
+export async function connectEngine(opts: { autoSetup: boolean; log: Log }): Promise<Engine> {
+  let docker = new Docker();
+  if (!(await ping(docker, 5000))) {
+    const where = engineHost();
+    if (!isLocalDefault())
+      throw new HostError(`no Docker engine answers at DOCKER_HOST=${where}`, 'check that engine, or unset DOCKER_HOST');
+    const why = canSetUpHost();
+    if (!opts.autoSetup || why)
+      throw new HostError(
+        `no Docker engine answers at ${where}${why ? ` (${why})` : ''}`,
+        'run `sudo npx rseq-matrix setup` (installs Debian\'s docker.io and starts dockerd --bridge=none)',
+      );
+    docker = new Docker();
+    const fresh = docker;
+    await startDockerd(opts.log, () => ping(fresh, 2000));
+    if (!(await ping(docker, 5000))) throw new HostError(`dockerd was started but ${where} does not answer`);
+  }
+  return negotiate(docker);
+}
+
+async function negotiate(docker: Docker): Promise<Engine> {
+  let version: Docker.DockerVersion;
+  try {
+    version = await docker.version();
+  } catch (e) {
+    throw new HostError(`the Docker engine at ${engineHost()} answered ping but not /version: ${String(e)}`);
+  }
+  const server = version.ApiVersion;
+  if (compareApi(server, MIN_API_VERSION) < 0)
+    throw new HostError(
+      `the Docker engine speaks API ${server}; rseq-matrix needs at least ${MIN_API_VERSION}`,
+      'upgrade the engine (Debian: apt-get install docker.io)',
+    );
+  const use = compareApi(server, CLIENT_API_VERSION) < 0 ? server : CLIENT_API_VERSION;
+  const negotiated = new Docker({ version: `v${use}` } as Docker.DockerOptions);
+  let info: { SecurityOptions?: string[]; Driver?: string } = {};
+  try {
+    info = await negotiated.info();
+  } catch {
+    /* the version answer is enough to go on */
+  }
+  return {
+    docker: negotiated,
+    info: {
+      version: version.Version,
+      apiVersion: server,
+      negotiatedApiVersion: use,
+      host: engineHost(),
+      seccomp: info.SecurityOptions ? info.SecurityOptions.some((s) => s.includes('seccomp')) : null,
+      storageDriver: info.Driver ?? null,
+    },
+  };
+}

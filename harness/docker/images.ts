@@ -1,0 +1,158 @@
+/**
+ * Base and toolchain images. No registry is reachable, so a base image is made by debootstrap and
+ * `docker import`; the toolchain image is built on it from images/toolchain.Dockerfile. Both are
+ * tagged by a hash of their recipe: a changed recipe builds anew, an unchanged one is reused.
+ */
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { execa } from 'execa';
+import tar from 'tar-fs';
+import { HostError } from '../util/errors.js';
+import type { Log } from '../util/log.js';
+import { ensureDebootstrap, tail } from './host-setup.js';
+
+/** Bump when the way images are made changes (not their recipe files). */
+export const IMAGE_RECIPE_VERSION = 1;
+
+export interface SuiteRecipe {
+  suite: string;
+  mirror: string;
+  debootstrapVariant: string;
+  toolchain: string[];
+}
+
+export interface SuiteImages {
+  suite: string;
+  base: string;
+  toolchain: string;
+  /** The engine's id of the toolchain image: part of every build key. */
+  toolchainId: string;
+}
+
+export async function readRecipe(imagesDir: string, suite: string): Promise<SuiteRecipe> {
+  const text = await readFile(join(imagesDir, `${suite}.json`), 'utf8').catch(() => {
+    throw new HostError(`no image recipe for suite "${suite}": ${join(imagesDir, `${suite}.json`)} is missing`);
+  });
+  return JSON.parse(text) as SuiteRecipe;
+}
+
+function hash(...parts: string[]): string {
+  const h = createHash('sha256');
+  for (const p of parts) h.update(p).update('\0');
+  return h.digest('hex').slice(0, 12);
+}
+
+/** Image tags follow from the recipe alone, so they can be computed before anything is built. */
+export async function imageTags(imagesDir: string, suite: string) {
+  const recipe = await readRecipe(imagesDir, suite);
+  const dockerfile = await readFile(join(imagesDir, 'toolchain.Dockerfile'), 'utf8');
+  const baseHash = hash(String(IMAGE_RECIPE_VERSION), recipe.suite, recipe.mirror, recipe.debootstrapVariant);
+  const base = `rseq-matrix/base:${suite}-${baseHash}`;
+  const toolchain = `rseq-matrix/toolchain:${suite}-${hash(base, dockerfile, recipe.toolchain.join(' '))}`;
+  return { recipe, dockerfile, base, toolchain };
+}
+
+async function imageId(docker: Docker, tag: string): Promise<string | undefined> {
+  try {
+    return (await docker.getImage(tag).inspect()).Id;
+  } catch {
+    return undefined;
+  }
+}
+
+const inFlight = new Map<string, Promise<SuiteImages>>();
+
+/** The suite's base and toolchain images, made where missing. Concurrent callers share one build. */
+export function ensureSuiteImages(docker: Docker, imagesDir: string, suite: string, log: Log): Promise<SuiteImages> {
+  let p = inFlight.get(suite);
+  if (!p) {
+    p = makeSuiteImages(docker, imagesDir, suite, log);
+    inFlight.set(suite, p);
+    p.catch(() => inFlight.delete(suite));
+  }
+  return p;
+}
+
+async function makeSuiteImages(docker: Docker, imagesDir: string, suite: string, log: Log): Promise<SuiteImages> {
+  const { recipe, base, toolchain } = await imageTags(imagesDir, suite);
+  if (!(await imageId(docker, base))) await importBase(docker, recipe, base, log);
+  let id = await imageId(docker, toolchain);
+  if (!id) {
+    log.info(`building ${toolchain} (${recipe.toolchain.length} packages)`);
+    const started = Date.now();
+    const context = tar.pack(imagesDir, { entries: ['toolchain.Dockerfile'] }) as unknown as NodeJS.ReadableStream;
+    const stream = await docker.buildImage(context, {
+      t: toolchain,
+      dockerfile: 'toolchain.Dockerfile',
+      networkmode: 'host',
+      buildargs: { BASE: base, PACKAGES: recipe.toolchain.join(' ') },
+      labels: { 'rseq-matrix.recipe': toolchain },
+      rm: true,
+      forcerm: true,
+    } as Docker.ImageBuildOptions);
+    await followBuild(docker, stream, `docker build of ${toolchain}`);
+    id = await imageId(docker, toolchain);
+    if (!id) throw new HostError(`docker build of ${toolchain} reported success but the image is missing`);
+    log.info(`built ${toolchain} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
+  return { suite, base, toolchain, toolchainId: id };
+}
+
+/**
+ * Follows an image build's progress stream. The engine answers 200 even when the build fails and puts
+ * the error into an `errorDetail` line: any such line is a failure, shown with the output before it.
+ */
+export function followBuild(docker: Docker, stream: NodeJS.ReadableStream, what: string): Promise<string[]> {
+  const lines: string[] = [];
+  return new Promise((resolve, reject) => {
+    docker.modem.followProgress(
+      stream,
+      (err: Error | null, events: { error?: string; errorDetail?: { message?: string } }[]) => {
+        const failed = events?.find((e) => e.error || e.errorDetail);
+        if (err || failed) {
+          const msg = failed?.errorDetail?.message ?? failed?.error ?? String(err);
+          reject(new HostError(`${what} failed: ${msg.trim()}`, undefined, lines.slice(-30).join('')));
+        } else resolve(lines);
+      },
+      (event: { stream?: string; status?: string }) => {
+        if (event.stream) lines.push(event.stream);
+        else if (event.status) lines.push(`${event.status}\n`);
+      },
+    );
+  });
+}
+
+async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log: Log): Promise<void> {
+  const debootstrap = await ensureDebootstrap(log);
+  const root = await mkdtemp(join(process.env.RSEQ_MATRIX_TMP ?? tmpdir(), `rseq-matrix-${recipe.suite}-`));
+  const started = Date.now();
+  try {
+    log.info(`debootstrap --variant=${recipe.debootstrapVariant} ${recipe.suite} (${recipe.mirror})`);
+    const r = await execa(
+      debootstrap,
+      [`--variant=${recipe.debootstrapVariant}`, recipe.suite, join(root, 'rootfs'), recipe.mirror],
+      { reject: false, all: true },
+    );
+    if (r.exitCode !== 0)
+      throw new HostError(`debootstrap of ${recipe.suite} failed (exit ${r.exitCode})`, undefined, tail(r.all));
+    const [repo, version] = tag.split(':') as [string, string];
+    const packer = execa('tar', ['-C', join(root, 'rootfs'), '--numeric-owner', '-c', '.'], {
+      buffer: false,
+      stdout: 'pipe',
+      stderr: 'pipe',
+    });
+    const stream = await docker.importImage(packer.stdout as NodeJS.ReadableStream, {
+      repo,
+      tag: version,
+      changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]'],
+    } as object);
+    await followBuild(docker, stream, `docker import of ${tag}`);
+    await packer;
+    log.info(`imported ${tag} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,125 @@
+/**
+ * The fixed vocabulary of a matrix: links, scenarios and stages (probe points).
+ * Pure data: the matrix schema, expansion and the probe plan all read it.
+ */
+
+export const LINKS = ['shared', 'static'] as const;
+export type Link = (typeof LINKS)[number];
+
+export interface ScenarioDef {
+  id: string;
+  summary: string;
+  /** Environment given to every probe process of the scenario. */
+  env: Record<string, string>;
+  /** A seccomp profile that makes rseq fail with this errno (none: Docker's default profile). */
+  seccompRseqErrno?: 'EPERM' | 'ENOSYS';
+}
+
+export const SCENARIOS: readonly ScenarioDef[] = [
+  { id: 'default', summary: "no tunables, Docker's default seccomp profile", env: {} },
+  {
+    id: 'tunable-off',
+    summary: 'GLIBC_TUNABLES=glibc.pthread.rseq=0',
+    env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
+  },
+  {
+    id: 'seccomp-eperm',
+    summary: "Docker's default seccomp profile, but rseq fails with EPERM",
+    env: {},
+    seccompRseqErrno: 'EPERM',
+  },
+  {
+    id: 'seccomp-enosys',
+    summary: "Docker's default seccomp profile, but rseq fails with ENOSYS",
+    env: {},
+    seccompRseqErrno: 'ENOSYS',
+  },
+];
+
+export interface StageDef {
+  id: string;
+  /** Where the probe runs. */
+  summary: string;
+  links: readonly Link[];
+  /** Why the stage has no meaning for the links it lacks. */
+  notApplicable?: string;
+}
+
+export const STAGES: readonly StageDef[] = [
+  { id: 'ifunc-exe', summary: 'an IFUNC resolver in the main executable', links: ['shared', 'static'] },
+  {
+    id: 'ifunc-preload',
+    summary: 'an IFUNC resolver in an LD_PRELOAD library',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  {
+    id: 'ifunc-dso',
+    summary: 'an IFUNC resolver in a DT_NEEDED library',
+    links: ['shared'],
+    notApplicable: 'a static executable has no DT_NEEDED library',
+  },
+  {
+    id: 'audit-version',
+    summary: "an LD_AUDIT module's la_version",
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'audit-objopen',
+    summary: 'la_objopen for the main program',
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'audit-preinit',
+    summary: 'la_preinit',
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'preload-ctor',
+    summary: 'the constructor of an LD_PRELOAD library',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  {
+    id: 'preload-ctor-cycle',
+    summary: 'constructors of two preloaded libraries that depend on each other',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  { id: 'malloc-first', summary: 'the first call into an interposed malloc', links: ['shared', 'static'] },
+  { id: 'preinit-array', summary: "the main executable's DT_PREINIT_ARRAY", links: ['shared', 'static'] },
+  { id: 'exe-ctor', summary: 'a constructor of the main executable', links: ['shared', 'static'] },
+  { id: 'main', summary: 'main', links: ['shared', 'static'] },
+  { id: 'thread', summary: "a new pthread's start routine", links: ['shared', 'static'] },
+  { id: 'fork-child', summary: 'the child of fork, before exec', links: ['shared', 'static'] },
+  { id: 'vfork-child', summary: 'the child of vfork, before exec', links: ['shared', 'static'] },
+  {
+    id: 'dlopen-ctor',
+    summary: 'the constructor of a library loaded with dlopen',
+    links: ['shared'],
+    notApplicable: 'dlopen from a static executable is not part of the matrix',
+  },
+  {
+    id: 'dlmopen-ctor',
+    summary: 'the constructor of a library loaded with dlmopen(LM_ID_NEWLM)',
+    links: ['shared'],
+    notApplicable: 'dlmopen from a static executable is not part of the matrix',
+  },
+];
+
+export const AXES = ['glibc', 'variant', 'link', 'scenario', 'stage'] as const;
+export type Axis = (typeof AXES)[number];
+
+export const STATES = ['registered', 'unregistered', 'unavailable'] as const;
+/** What the kernel says of the probing thread: rseq registered, not registered, or refused outright. */
+export type RseqState = (typeof STATES)[number];
+
+export function stageDef(id: string): StageDef | undefined {
+  return STAGES.find((s) => s.id === id);
+}
+export function scenarioDef(id: string): ScenarioDef | undefined {
+  return SCENARIOS.find((s) => s.id === id);
+}

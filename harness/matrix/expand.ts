@@ -1,0 +1,121 @@
+/**
+ * Pure matrix logic: which cells a matrix has, and which rule decides each cell's expectation.
+ */
+import picomatch from 'picomatch';
+import type { Expectation } from '../results/types.js';
+import { AXES, type Axis, type Link, stageDef } from './catalogue.js';
+import type { ExpectRuleDoc, GlibcEntry, MatrixDoc } from './schema.js';
+
+export interface PlannedCell {
+  id: string;
+  glibc: string;
+  variant: string;
+  link: Link;
+  scenario: string;
+  stage: string;
+  patches: string[];
+  expected: Expectation;
+}
+
+export type CellCoords = Omit<PlannedCell, 'id' | 'patches' | 'expected'>;
+
+export function cellIdOf(c: CellCoords): string {
+  return `${c.glibc}/${c.variant}/${c.link}/${c.scenario}/${c.stage}`;
+}
+
+/** Every combination the matrix names, in a stable order (glibc, variant, link, scenario, stage). */
+export function combinations(doc: MatrixDoc): CellCoords[] {
+  const out: CellCoords[] = [];
+  for (const g of doc.glibc)
+    for (const v of doc.variants) {
+      if (v.glibc && !v.glibc.includes(g.id)) continue;
+      for (const link of doc.links)
+        for (const scenario of doc.scenarios)
+          for (const stage of doc.stages) out.push({ glibc: g.id, variant: v.id, link, scenario, stage });
+    }
+  return out;
+}
+
+export function patternList(p: string | string[] | undefined): string[] | undefined {
+  if (p === undefined) return undefined;
+  const list = Array.isArray(p) ? p : [p];
+  return list.includes('*') ? undefined : list;
+}
+
+const matcherCache = new Map<string, (s: string) => boolean>();
+export function globMatch(pattern: string, value: string): boolean {
+  let m = matcherCache.get(pattern);
+  if (!m) {
+    m = picomatch(pattern, { nobrace: false, dot: true });
+    matcherCache.set(pattern, m);
+  }
+  return m(value);
+}
+
+export function ruleMatches(rule: ExpectRuleDoc, cell: CellCoords): boolean {
+  for (const axis of AXES) {
+    const pats = patternList(rule.match?.[axis]);
+    if (pats && !pats.some((p) => globMatch(p, cell[axis]))) return false;
+  }
+  return true;
+}
+
+/** How many axes a rule pins down: the more, the more specific. */
+export function specificity(rule: ExpectRuleDoc): number {
+  return AXES.filter((a) => patternList(rule.match?.[a]) !== undefined).length;
+}
+
+export type Resolution =
+  | { kind: 'ok'; expected: Expectation }
+  | { kind: 'uncovered' }
+  | { kind: 'ambiguous'; rules: [number, number] };
+
+/** The expectation of one cell: the stage's own applicability first, then the most specific rule. */
+export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCoords): Resolution {
+  const stage = stageDef(cell.stage);
+  if (stage && !stage.links.includes(cell.link)) {
+    return {
+      kind: 'ok',
+      expected: {
+        state: 'skip',
+        registered: null,
+        rule: -1,
+        why: stage.notApplicable ?? `the stage does not apply to ${cell.link} links`,
+      },
+    };
+  }
+  let best = -1;
+  let bestSpec = -1;
+  let tie = -1;
+  rules.forEach((rule, i) => {
+    if (!ruleMatches(rule, cell)) return;
+    const s = specificity(rule);
+    if (s > bestSpec) {
+      best = i;
+      bestSpec = s;
+      tie = -1;
+    } else if (s === bestSpec && rules[best]?.expect !== rule.expect && tie < 0) {
+      tie = i;
+    }
+  });
+  const rule = rules[best];
+  if (!rule) return { kind: 'uncovered' };
+  if (tie >= 0) return { kind: 'ambiguous', rules: [best, tie] };
+  return {
+    kind: 'ok',
+    expected: {
+      state: rule.expect,
+      registered: rule.expect === 'skip' ? null : rule.expect === 'registered',
+      rule: best,
+      why: rule.why,
+    },
+  };
+}
+
+export function patchesFor(doc: MatrixDoc, variant: string): string[] {
+  return doc.variants.find((v) => v.id === variant)?.patches ?? [];
+}
+
+export function glibcEntry(doc: MatrixDoc, id: string): GlibcEntry | undefined {
+  return doc.glibc.find((g) => g.id === id);
+}

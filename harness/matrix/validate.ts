@@ -1,0 +1,231 @@
+/**
+ * Turns a matrix file's text into a checked, expanded matrix, or throws an InputError whose one line
+ * names the file, the line and the field. Pure: the caller reads the file.
+ */
+import { createHash } from 'node:crypto';
+import { Ajv, type ErrorObject } from 'ajv';
+import { InputError } from '../util/errors.js';
+import { didYouMean } from '../util/suggest.js';
+import { AXES, type Axis, LINKS, SCENARIOS, STAGES } from './catalogue.js';
+import {
+  type CellCoords,
+  cellIdOf,
+  combinations,
+  globMatch,
+  type PlannedCell,
+  patchesFor,
+  patternList,
+  resolveExpectation,
+} from './expand.js';
+import { type MatrixDoc, MatrixSchema } from './schema.js';
+import type { Filter } from './filter.js';
+import { formatPath, type LocatedYaml, parseYaml, type YamlPath } from './yaml.js';
+
+const ajv = new Ajv({ allErrors: true, strict: false });
+const checkSchema = ajv.compile<MatrixDoc>(MatrixSchema);
+
+export interface Matrix {
+  file: string;
+  doc: MatrixDoc;
+  /** sha256 of the file's text: shards of one matrix share it. */
+  digest: string;
+  cells: PlannedCell[];
+}
+
+export function validateMatrix(text: string, file: string): Matrix {
+  const src = parseYaml(text, file);
+  const fail = (path: YamlPath, msg: string): never => {
+    throw new InputError(`${file}:${src.lineOf(path)}: ${formatPath(path)}: ${msg}`);
+  };
+  if (src.value === null || src.value === undefined) fail([], 'the matrix is empty');
+  if (!checkSchema(src.value)) schemaFailure(src, checkSchema.errors ?? [], fail);
+  const doc = src.value as MatrixDoc;
+  checkReferences(doc, fail);
+  const cells = expandChecked(doc, fail);
+  return { file, doc, digest: createHash('sha256').update(text).digest('hex'), cells };
+}
+
+type Fail = (path: YamlPath, msg: string) => never;
+
+function pathOf(e: ErrorObject): (string | number)[] {
+  return e.instancePath
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+}
+
+function schemaFailure(src: LocatedYaml, errors: ErrorObject[], fail: Fail): never {
+  // The deepest failing place is the most precise; among equals, the first in the file.
+  const depth = Math.max(...errors.map((e) => pathOf(e).length));
+  const deepest = errors.filter((e) => pathOf(e).length === depth && e.keyword !== 'anyOf');
+  const pick = (kw: string) => deepest.filter((e) => e.keyword === kw);
+  const first = deepest.length ? deepest : errors;
+  const path = pathOf(first[0] as ErrorObject);
+  const extra = pick('additionalProperties')[0];
+  if (extra) {
+    const key = String(extra.params.additionalProperty);
+    const known = Object.keys(schemaAt(MatrixSchema as unknown as SchemaNode, path)?.properties ?? {});
+    fail([...path, key], `unknown key "${key}"${didYouMean(key, known)}; allowed: ${known.join(', ')}`);
+  }
+  const req = pick('required')[0];
+  if (req) fail(path, `missing required key "${String(req.params.missingProperty)}"`);
+  const consts = pick('const');
+  if (consts.length) {
+    const allowed = consts.map((e) => JSON.stringify(e.params.allowedValue));
+    const got = valueAt(src.value, path);
+    const hint =
+      typeof got === 'string'
+        ? didYouMean(
+            got,
+            consts.map((e) => String(e.params.allowedValue)),
+          )
+        : '';
+    fail(path, `must be ${allowed.length > 1 ? 'one of ' : ''}${allowed.join(', ')}, not ${JSON.stringify(got)}${hint}`);
+  }
+  const e = first[0] as ErrorObject;
+  const got = valueAt(src.value, path);
+  switch (e.keyword) {
+    case 'type': {
+      const want = first.filter((x) => x.keyword === 'type').map((x) => String(x.params.type));
+      fail(path, `must be ${[...new Set(want)].map(article).join(' or ')}, not ${describe(got)}`);
+      break;
+    }
+    case 'pattern':
+      fail(path, `"${String(got)}" is not a valid id: use lowercase letters, digits, '.', '_' and '-'`);
+      break;
+    case 'minItems':
+      fail(path, Number(e.params.limit) === 1 ? 'must not be empty' : `must list at least ${e.params.limit} items`);
+      break;
+    case 'minLength':
+      fail(path, 'must not be empty');
+      break;
+    case 'uniqueItems':
+      fail(path, `lists ${JSON.stringify((got as unknown[])[Number(e.params.i)])} twice`);
+      break;
+  }
+  fail(path, e.message ?? 'is not valid');
+  throw new Error('unreachable');
+}
+
+interface SchemaNode {
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+}
+function schemaAt(schema: SchemaNode, path: readonly (string | number)[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = schema;
+  for (const p of path) {
+    if (!node) return undefined;
+    node = typeof p === 'number' ? node.items : node.properties?.[p];
+    // For a union (a glibc entry of several kinds), the first branch that has the key.
+    if (node?.anyOf) node = node.anyOf.find((b) => b.properties) ?? node;
+  }
+  return node;
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let v = root;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
+  return v;
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return 'empty';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
+function article(t: string): string {
+  return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`;
+}
+
+function checkReferences(doc: MatrixDoc, fail: Fail): void {
+  const glibcIds = doc.glibc.map((g) => g.id);
+  uniqueIds(doc.glibc, 'glibc', fail);
+  uniqueIds(doc.variants, 'variants', fail);
+  doc.variants.forEach((v, i) => {
+    v.glibc?.forEach((g, j) => {
+      if (!glibcIds.includes(g))
+        fail(['variants', i, 'glibc', j], `unknown glibc entry "${g}"${didYouMean(g, glibcIds)}`);
+    });
+    v.patches?.forEach((p, j) => {
+      const bad = patchPathProblem(p);
+      if (bad) fail(['variants', i, 'patches', j], bad);
+    });
+    if (v.patches?.length) {
+      const stock = doc.glibc.filter((g) => g.source === 'stock' && (!v.glibc || v.glibc.includes(g.id)));
+      if (stock[0])
+        fail(['variants', i, 'patches'], `glibc entry "${stock[0].id}" is the image's own libc and cannot be patched`);
+    }
+  });
+  const scenarioIds = SCENARIOS.map((s) => s.id);
+  doc.scenarios.forEach((s, i) => {
+    if (!scenarioIds.includes(s))
+      fail(['scenarios', i], `unknown scenario "${s}"${didYouMean(s, scenarioIds)}; known: ${scenarioIds.join(', ')}`);
+  });
+  const stageIds = STAGES.map((s) => s.id);
+  doc.stages.forEach((s, i) => {
+    if (!stageIds.includes(s)) fail(['stages', i], `unknown stage "${s}"${didYouMean(s, stageIds)}`);
+  });
+  const known: Record<Axis, string[]> = {
+    glibc: glibcIds,
+    variant: doc.variants.map((v) => v.id),
+    link: [...LINKS],
+    scenario: doc.scenarios,
+    stage: doc.stages,
+  };
+  doc.expect.forEach((rule, i) => {
+    for (const axis of AXES) {
+      const raw = rule.match?.[axis];
+      for (const [j, p] of (patternList(raw) ?? []).entries()) {
+        if (known[axis].some((id) => globMatch(p, id))) continue;
+        const at: YamlPath = Array.isArray(raw) ? ['expect', i, 'match', axis, j] : ['expect', i, 'match', axis];
+        fail(at, `"${p}" matches no ${axis} of this matrix${didYouMean(p, known[axis])}`);
+      }
+    }
+  });
+}
+
+/** Why a patch path is refused, or undefined. Paths are relative to the repository's patches/. */
+export function patchPathProblem(p: string): string | undefined {
+  if (p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p)) return `patch path "${p}" must be relative to patches/`;
+  if (p.split(/[\\/]/).includes('..')) return `patch path "${p}" leaves patches/`;
+  if (!p.endsWith('.patch') && !p.endsWith('.diff')) return `patch path "${p}" must end in .patch or .diff`;
+  return undefined;
+}
+
+function uniqueIds(list: readonly { id: string }[], key: string, fail: Fail): void {
+  const seen = new Map<string, number>();
+  list.forEach((item, i) => {
+    const prev = seen.get(item.id);
+    if (prev !== undefined) fail([key, i, 'id'], `duplicate id "${item.id}" (also ${key}[${prev}])`);
+    seen.set(item.id, i);
+  });
+}
+
+function expandChecked(doc: MatrixDoc, fail: Fail): PlannedCell[] {
+  const combos = combinations(doc);
+  if (combos.length === 0) fail(['variants'], 'the matrix has no cells: no variant applies to any glibc entry');
+  return combos.map((c) => planCell(doc, c, fail));
+}
+
+function planCell(doc: MatrixDoc, c: CellCoords, fail: Fail): PlannedCell {
+  const r = resolveExpectation(doc.expect, c);
+  const id = cellIdOf(c);
+  if (r.kind === 'uncovered') fail(['expect'], `no rule covers cell ${id}`);
+  if (r.kind === 'ambiguous') {
+    const [a, b] = r.rules;
+    fail(
+      ['expect', b],
+      `rules expect[${a}] and expect[${b}] are equally specific and disagree on cell ${id}; make one more specific`,
+    );
+  }
+  if (r.kind !== 'ok') throw new Error('unreachable');
+  return { id, ...c, patches: patchesFor(doc, c.variant), expected: r.expected };
+}
+
+/** Cells the filter keeps. */
+export function selectCells(cells: readonly PlannedCell[], filter: Filter | undefined): PlannedCell[] {
+  return filter ? cells.filter((c) => filter.matches(c)) : [...cells];
+}

@@ -1,0 +1,34 @@
+/** Reads the JSON lines a probe wrote to its observation descriptor. Pure. */
+import type { Observation } from '../results/types.js';
+
+const KERNEL_STATES = new Set(['registered', 'unregistered', 'unavailable']);
+
+export function parseObservations(text: string): { observations: Observation[]; garbage: string[] } {
+  const observations: Observation[] = [];
+  const garbage: string[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    let v: unknown;
+    try {
+      v = JSON.parse(line);
+    } catch {
+      garbage.push(line);
+      continue;
+    }
+    if (isObservation(v)) observations.push(v);
+    else garbage.push(line);
+  }
+  return { observations, garbage };
+}
+
+function isObservation(v: unknown): v is Observation {
+  if (v === null || typeof v !== 'object') return false;
+  const o = v as Record<string, unknown>;
+  return (
+    typeof o.stage === 'string' &&
+    typeof o.kernel === 'string' &&
+    KERNEL_STATES.has(o.kernel) &&
+    typeof o.glibc === 'object' &&
+    o.glibc !== null
+  );
+}

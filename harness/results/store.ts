@@ -1,0 +1,72 @@
+/**
+ * Writing results so that nothing measured is lost: each finished cell is appended to OUT/journal.jsonl
+ * at once; OUT/results.json is written whole, to a temporary file renamed into place, so a reader never
+ * sees a truncated file.
+ */
+import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+import { type BuildResult, type CellResult, RESULTS_SCHEMA_VERSION, type Results, type Summary } from './types.js';
+
+export type JournalEntry =
+  | { type: 'run'; run: Results['run']; environment: Results['environment'] }
+  | { type: 'build'; build: BuildResult }
+  | { type: 'cell'; cell: CellResult };
+
+export class Journal {
+  readonly path: string;
+  constructor(readonly outDir: string) {
+    mkdirSync(outDir, { recursive: true });
+    this.path = join(outDir, 'journal.jsonl');
+  }
+  start(entry: JournalEntry & { type: 'run' }): void {
+    writeFileSync(this.path, `${JSON.stringify(entry)}\n`);
+  }
+  /** Synchronous on purpose: an entry is on disk before the next cell starts, whatever happens next. */
+  append(entry: JournalEntry): void {
+    appendFileSync(this.path, `${JSON.stringify(entry)}\n`);
+  }
+}
+
+export function writeFileAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export function summarize(cells: readonly CellResult[]): Summary {
+  const s: Summary = { pass: 0, fail: 0, error: 0, skip: 0, total: cells.length };
+  for (const c of cells) s[c.status]++;
+  return s;
+}
+
+export function writeResults(outDir: string, results: Results): string {
+  const path = join(outDir, 'results.json');
+  writeFileAtomic(path, `${JSON.stringify(results, null, 1)}\n`);
+  return path;
+}
+
+/** Reads a results file, refusing one of another schema version with a one-line error. */
+export async function readResults(path: string): Promise<Results> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new InputError(`${path}: cannot read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  let v: Partial<Results>;
+  try {
+    v = JSON.parse(text) as Partial<Results>;
+  } catch (e) {
+    throw new InputError(`${path}: not a results file: ${(e as Error).message}`);
+  }
+  if (v === null || typeof v !== 'object' || !('schemaVersion' in v))
+    throw new InputError(`${path}:1: schemaVersion: missing; not an rseq-matrix results file`);
+  if (v.schemaVersion !== RESULTS_SCHEMA_VERSION)
+    throw new InputError(
+      `${path}:1: schemaVersion: this is version ${JSON.stringify(v.schemaVersion)}; this rseq-matrix reads version ${RESULTS_SCHEMA_VERSION}`,
+    );
+  if (!Array.isArray(v.cells)) throw new InputError(`${path}: cells: missing or not a list`);
+  return v as Results;
+}

@@ -1,0 +1,15 @@
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The package root: harness/util/paths.ts runs from dist/harness/util/paths.js. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const PROBES_DIR = join(ROOT, 'probes');
+export const IMAGES_DIR = join(ROOT, 'images');
+export const PATCHES_DIR = join(ROOT, 'patches');
+
+export function defaultCacheDir(): string {
+  if (process.env.RSEQ_MATRIX_CACHE) return resolve(process.env.RSEQ_MATRIX_CACHE);
+  const xdg = process.env.XDG_CACHE_HOME || join(homedir(), '.cache');
+  return join(xdg, 'rseq-matrix');
+}

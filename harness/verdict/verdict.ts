@@ -1,0 +1,69 @@
+/**
+ * Verdicts: what a cell's observations say, and whether that is what was expected. Pure.
+ */
+import type { PlannedCell } from '../matrix/expand.js';
+import type { CellStatus, Observation, Observed, ProbeRun } from '../results/types.js';
+
+export interface Judgement {
+  status: CellStatus;
+  reason?: string;
+  observed: Observed;
+}
+
+const NOTHING: Observed = { state: null, registered: null, consistent: null };
+
+/**
+ * @param failure  why the cell could not be probed at all (build or compile broke), if it could not
+ * @param garbage  lines of the probe's output that were not observations
+ */
+export function judge(
+  cell: PlannedCell,
+  input: { observations?: Observation[]; run?: ProbeRun; failure?: string; garbage?: string[] },
+): Judgement {
+  if (cell.expected.state === 'skip') return { status: 'skip', reason: cell.expected.why, observed: NOTHING };
+  if (input.failure) return { status: 'error', reason: input.failure, observed: NOTHING };
+  const run = input.run;
+  if (!run) return { status: 'error', reason: 'the probe did not run', observed: NOTHING };
+  if (run.timedOut) return { status: 'error', reason: `the probe hung and was killed after its time limit`, observed: NOTHING };
+  if (run.signal) return { status: 'error', reason: `the probe was killed by ${run.signal}`, observed: NOTHING };
+  if (input.garbage?.length)
+    return {
+      status: 'error',
+      reason: `the probe wrote unreadable output: ${JSON.stringify(input.garbage[0]?.slice(0, 120))}`,
+      observed: NOTHING,
+    };
+  if (run.exitCode !== 0) return { status: 'error', reason: `the probe exited with status ${run.exitCode}`, observed: NOTHING };
+  const mine = (input.observations ?? []).filter((o) => o.stage === cell.stage);
+  if (mine.length === 0)
+    return { status: 'error', reason: `the probe wrote no observation for stage ${cell.stage}`, observed: NOTHING };
+  const observed = observe(mine);
+  if (observed.state === cell.expected.state) return { status: 'pass', observed };
+  const seen = observed.state === 'mixed' ? `mixed (${[...new Set(mine.map((o) => o.kernel))].join(', ')})` : observed.state;
+  return { status: 'fail', reason: `expected ${cell.expected.state}, observed ${seen}`, observed };
+}
+
+/** The kernel observer decides the state; glibc's claim is checked against it. */
+export function observe(obs: readonly Observation[]): Observed {
+  const states = [...new Set(obs.map((o) => o.kernel))];
+  const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
+  const problems = obs.map(inconsistency).filter((p): p is string => Boolean(p));
+  return {
+    state,
+    registered: state === 'mixed' || state === null ? null : state === 'registered',
+    consistent: problems.length === 0,
+    ...(problems.length ? { inconsistency: [...new Set(problems)].join('; ') } : {}),
+  };
+}
+
+/** Where glibc's claim and the kernel's answer cannot both be true, say why. */
+export function inconsistency(o: Observation): string | undefined {
+  const g = o.glibc;
+  const claims = g.rseqSize !== null && g.rseqSize > 0 && g.cpuId !== null && g.cpuId >= 0;
+  if (o.kernel !== 'registered' && claims)
+    return `glibc claims a registration (__rseq_size ${g.rseqSize}, cpu_id ${g.cpuId}) that the kernel does not have`;
+  if (o.kernel === 'registered' && g.areaRegistered === false)
+    return "the kernel has a registration, but not of glibc's area";
+  if (o.kernel === 'registered' && g.areaRegistered === true && g.rseqSize === 0)
+    return "glibc's area is registered while __rseq_size says registration is off";
+  return undefined;
+}
