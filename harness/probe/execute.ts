@@ -141,7 +141,7 @@ export async function runProbes(opts: {
   const seccomp = scenario.seccompRseqErrno ? seccompProfile(scenario.seccompRseqErrno) : undefined;
   const r = await session.run({
     image: build.image,
-    cmd: ['/bin/sh', `${IN_CONTAINER.out}/run.sh`],
+    cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
     binds: [`${binDir}:${IN_CONTAINER.bin}:ro`, `${workDir}:${IN_CONTAINER.out}`, ...build.binds],
     network: 'none',
     ...(seccomp ? { seccompProfile: seccomp } : {}),

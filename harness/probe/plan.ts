@@ -49,12 +49,12 @@ export function invocationFor(
 }
 
 /**
- * A POSIX shell script that runs each invocation with a clean environment, its observation descriptor
+ * A bash script (dash cannot redirect descriptors above 9) that runs each invocation with a clean environment, its observation descriptor
  * on a file, and a time limit that kills the whole process group; it records exit status and times.
  */
 export function runnerScript(invocations: readonly Invocation[], timeoutSec: number): string {
   const lines = [
-    '#!/bin/sh',
+    '#!/bin/bash',
     '# Written by rseq-matrix: runs the probes of one container. See docs/probe-protocol.md.',
     'set -u',
     `out=${IN_CONTAINER.out}`,

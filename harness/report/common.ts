@@ -1,0 +1,114 @@
+/** Helpers shared by the report formats (HTML, JUnit, TAP). Pure. */
+import { LINKS, SCENARIOS, STAGES } from '../matrix/catalogue.js';
+import type { CellResult, Expectation, Observed } from '../results/types.js';
+
+/** A grid row: one glibc x variant x link x scenario. */
+export interface RowKey {
+  glibc: string;
+  variant: string;
+  link: string;
+  scenario: string;
+}
+
+export function rowId(c: RowKey): string {
+  return `${c.glibc}/${c.variant}/${c.link}/${c.scenario}`;
+}
+
+function rankBy(list: readonly string[]): (s: string) => number {
+  const m = new Map(list.map((s, i) => [s, i]));
+  return (s) => m.get(s) ?? list.length;
+}
+
+/**
+ * The cells grouped by row, rows in a stable order: glibc and variant as they first appear in the
+ * results (the matrix order), link and scenario in catalogue order; cells in a row in stage order.
+ */
+export function groupRows(cells: readonly CellResult[]): { key: RowKey; id: string; cells: CellResult[] }[] {
+  const firstSeen = (axis: 'glibc' | 'variant') => {
+    const m = new Map<string, number>();
+    for (const c of cells) if (!m.has(c[axis])) m.set(c[axis], m.size);
+    return (s: string) => m.get(s) ?? 0;
+  };
+  const g = firstSeen('glibc');
+  const v = firstSeen('variant');
+  const l = rankBy(LINKS);
+  const sc = rankBy(SCENARIOS.map((s) => s.id));
+  const st = stageOrder(cells);
+  const rows = new Map<string, { key: RowKey; id: string; cells: CellResult[] }>();
+  for (const c of cells) {
+    const id = rowId(c);
+    let r = rows.get(id);
+    if (!r) {
+      r = { key: { glibc: c.glibc, variant: c.variant, link: c.link, scenario: c.scenario }, id, cells: [] };
+      rows.set(id, r);
+    }
+    r.cells.push(c);
+  }
+  const out = [...rows.values()];
+  const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+  out.sort(
+    (a, b) =>
+      g(a.key.glibc) - g(b.key.glibc) ||
+      v(a.key.variant) - v(b.key.variant) ||
+      l(a.key.link) - l(b.key.link) ||
+      sc(a.key.scenario) - sc(b.key.scenario) ||
+      cmp(a.key.scenario, b.key.scenario),
+  );
+  for (const r of out) r.cells.sort((a, b) => st.indexOf(a.stage) - st.indexOf(b.stage));
+  return out;
+}
+
+/** The stages present, in catalogue order; unknown stages after them, as first seen. */
+export function stageOrder(cells: readonly CellResult[]): string[] {
+  const present = new Set(cells.map((c) => c.stage));
+  const known = STAGES.map((s) => s.id).filter((s) => present.has(s));
+  const extra = [...present].filter((s) => !known.includes(s));
+  return [...known, ...extra];
+}
+
+function bool(b: boolean | null): string {
+  return b === null ? 'unknown' : b ? 'yes' : 'no';
+}
+
+export function describeExpected(e: Expectation): string {
+  const rule = e.rule < 0 ? 'stage applicability' : `rule #${e.rule}`;
+  return `${e.state} (registered: ${bool(e.registered)}; ${rule}: ${e.why})`;
+}
+
+export function describeObserved(o: Observed): string {
+  const cons =
+    o.consistent === null
+      ? 'observers: cannot tell'
+      : o.consistent
+        ? 'observers agree'
+        : `observers disagree${o.inconsistency ? `: ${o.inconsistency}` : ''}`;
+  return `${o.state ?? 'nothing observed'} (registered: ${bool(o.registered)}; ${cons})`;
+}
+
+/** Removes what XML 1.0 cannot hold (control characters, lone surrogates), showing escapes as text. */
+export function xmlSafe(s: string): string {
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (ch) => {
+      const code = ch.charCodeAt(0);
+      return code < 0x20 ? `\\x${code.toString(16).padStart(2, '0')}` : '\ufffd';
+    })
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+}
+
+export function xmlText(s: string): string {
+  return xmlSafe(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+export function xmlAttr(s: string): string {
+  return xmlText(s)
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&apos;')
+    .replace(/\n/g, '&#10;')
+    .replace(/\r/g, '&#13;')
+    .replace(/\t/g, '&#9;');
+}
+
+export function oneLine(s: string, max = 300): string {
+  const t = s.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1)}…` : t;
+}

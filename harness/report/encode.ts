@@ -1,0 +1,251 @@
+/**
+ * The compact data model inlined in the HTML report. Pure.
+ *
+ * A results file repeats most of its text (expectations, observer answers, commands that differ only by
+ * the cell's own id): the report stores every string once in a table `s` and every repeated structure once
+ * in a table `t`, and each cell as a short array of numbers. Per-cell strings are turned into templates:
+ * the cell's own id, build key and axis values are replaced by placeholder characters that the page puts
+ * back. The page (client.ts) decodes exactly this layout: change both together, and bump REPORT_DATA_VERSION.
+ */
+import { SCENARIOS, STAGES } from '../matrix/catalogue.js';
+import { type Comparison, VERDICTS, compareRuns } from '../compare/compare.js';
+import type { BuildResult, CellResult, CellStatus, Environment, Results, Summary } from '../results/types.js';
+import { groupRows, stageOrder } from './common.js';
+
+export const REPORT_DATA_VERSION = 1;
+export const STATUS_CODES: readonly CellStatus[] = ['pass', 'fail', 'error', 'skip'];
+/** Log and stderr tails longer than this keep only their end in the report. */
+export const MAX_TAIL = 8000;
+
+/**
+ * A cell: [row, stageColumn, status, reason, expected, observed, observations, probe, buildKey, patches,
+ * reproduce, durationMs, logTail, id]. Strings are indexes into `s` (0: none), `expected`, `observed` and
+ * `patches` indexes into `t`; observations a flat list of [t index, pid, tid] triples (0: none); probe
+ * [command, exitCode, signal, timedOut, durationMs, stderrTail] (0: none); id 0 when it is
+ * glibc/variant/link/scenario/stage. Trailing zeros are dropped.
+ */
+export type EncodedCell = (number | number[] | (number | null)[])[];
+
+export interface ReportData {
+  v: number;
+  title: string;
+  s: string[];
+  t: unknown[][];
+  run: Results['run'];
+  env: Environment;
+  summary: Summary;
+  builds: BuildResult[];
+  /** Columns: [stage id, summary]. */
+  stages: [string, string][];
+  scenarios: [string, string][];
+  /** [glibc, variant, link, scenario] as string indexes. */
+  rows: number[][];
+  cells: EncodedCell[];
+  base?: {
+    run: { id: string; startedAt: string; matrix: string; complete: boolean; cells: number };
+    warnings: string[];
+    counts: Record<string, number>;
+    /** [verdict index into VERDICTS, cell index (-1: not in this run), id, before, after, reason]: statuses as codes, -1 none. */
+    ch: number[][];
+  };
+}
+
+/** Placeholders for a cell's own values inside its strings (control characters no real text holds). */
+export const PLACEHOLDERS = ['\u0001', '\u0002', '\u0003', '\u0004', '\u0005', '\u0006', '\u0007'];
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the placeholders are control characters
+const HAS_PLACEHOLDER = /[\u0001-\u0007]/;
+
+/** The values a cell's strings are templated with, in the order they are replaced. */
+export function templateValues(c: CellResult): string[] {
+  return [c.id, c.buildKey, c.glibc, c.variant, c.scenario, c.stage, c.link];
+}
+
+/** Marks a string stored literally (it held placeholder characters of its own). */
+export const LITERAL = '\u0000';
+
+export function templateOf(s: string, values: readonly string[]): string {
+  if (HAS_PLACEHOLDER.test(s) || s.startsWith(LITERAL)) return LITERAL + s;
+  let out = s;
+  values.forEach((v, i) => {
+    if (v.length >= 3 && !HAS_PLACEHOLDER.test(v)) out = out.split(v).join(PLACEHOLDERS[i]);
+  });
+  return out;
+}
+
+/** The page's inverse of templateOf (kept here for tests; client.ts has the same code). */
+export function expandTemplate(s: string, values: readonly string[]): string {
+  if (s.startsWith(LITERAL)) return s.slice(1);
+  let out = s;
+  for (let i = values.length - 1; i >= 0; i--) {
+    const p = PLACEHOLDERS[i] as string;
+    if (out.includes(p)) out = out.split(p).join(values[i]);
+  }
+  return out;
+}
+
+export function capTail(s: string | undefined, max = MAX_TAIL): string | undefined {
+  if (!s) return undefined;
+  if (s.length <= max) return s;
+  const cut = s.length - max;
+  const nl = s.indexOf('\n', cut);
+  const start = nl >= 0 && nl - cut < 200 ? nl + 1 : cut;
+  return `[… ${start} earlier characters not in the report]\n${s.slice(start)}`;
+}
+
+function trimZeros<T>(a: T[]): T[] {
+  let n = a.length;
+  while (n > 0 && a[n - 1] === 0) n--;
+  a.length = n;
+  return a;
+}
+
+export function encodeReport(results: Results, opts: { baseline?: Results; title?: string } = {}): ReportData {
+  const strings: string[] = [''];
+  const sIdx = new Map<string, number>([['', 0]]);
+  const S = (v: string | null | undefined): number => {
+    if (v === null || v === undefined || v === '') return 0;
+    let i = sIdx.get(v);
+    if (i === undefined) {
+      i = strings.length;
+      strings.push(v);
+      sIdx.set(v, i);
+    }
+    return i;
+  };
+  const tuples: unknown[][] = [];
+  const tIdx = new Map<string, number>();
+  const T = (v: unknown[]): number => {
+    const k = JSON.stringify(v);
+    let i = tIdx.get(k);
+    if (i === undefined) {
+      i = tuples.length;
+      tuples.push(v);
+      tIdx.set(k, i);
+    }
+    return i;
+  };
+  const Sn = (v: string | null | undefined): number | null => (v === null || v === undefined ? null : S(v));
+
+  const rows = groupRows(results.cells);
+  const stageIds = stageOrder(results.cells);
+  const stageCol = new Map(stageIds.map((s, i) => [s, i]));
+  const encodedRows = rows.map((r) => [S(r.key.glibc), S(r.key.variant), S(r.key.link), S(r.key.scenario)]);
+  const cellIndex = new Map<string, number>();
+  const cells: EncodedCell[] = [];
+  rows.forEach((r, ri) => {
+    for (const c of r.cells) {
+      const vals = templateValues(c);
+      const tpl = (s: string | undefined) => (s ? S(templateOf(s, vals)) : 0);
+      const e = c.expected;
+      const o = c.observed;
+      const obs: number[] = [];
+      for (const x of c.observations) {
+        const g = x.glibc ?? {};
+        obs.push(
+          T([
+            S(x.stage),
+            S(x.kernel),
+            x.availErrno,
+            x.probeErrno,
+            g.rseqSize ?? null,
+            g.rseqOffset ?? null,
+            g.rseqFlags ?? null,
+            g.cpuId ?? null,
+            g.areaRegistered ?? null,
+            g.areaLen ?? null,
+            x.extra && Object.keys(x.extra).length ? x.extra : 0,
+            x.v,
+          ]),
+          x.pid,
+          x.tid,
+        );
+      }
+      const p = c.probe;
+      const derivedId = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}/${c.stage}`;
+      cellIndex.set(c.id, cells.length);
+      cells.push(
+        trimZeros<EncodedCell[number]>([
+          ri,
+          stageCol.get(c.stage) ?? 0,
+          Math.max(0, STATUS_CODES.indexOf(c.status)),
+          tpl(c.reason),
+          T([S(e.state), e.registered, e.rule, S(e.why)]),
+          T([Sn(o.state), o.registered, o.consistent, S(o.inconsistency)]),
+          obs.length ? obs : 0,
+          p
+            ? [
+                tpl(p.command),
+                p.exitCode,
+                Sn(p.signal),
+                p.timedOut ? 1 : 0,
+                p.durationMs,
+                tpl(capTail(p.stderrTail)),
+              ]
+            : 0,
+          S(c.buildKey),
+          c.patches.length ? T(c.patches.map((x) => S(x))) : 0,
+          tpl(c.reproduce),
+          c.durationMs,
+          tpl(capTail(c.logTail)),
+          c.id === derivedId ? 0 : S(c.id),
+        ]),
+      );
+    }
+  });
+
+  const data: ReportData = {
+    v: REPORT_DATA_VERSION,
+    title: opts.title ?? `rseq-matrix: ${results.run.matrix.name}`,
+    s: strings,
+    t: tuples,
+    run: results.run,
+    env: results.environment,
+    summary: results.summary,
+    builds: results.builds.map((b) => {
+      const out: BuildResult = { ...b };
+      const tail = capTail(b.logTail);
+      if (tail) out.logTail = tail;
+      else delete out.logTail;
+      return out;
+    }),
+    stages: stageIds.map((id) => [id, STAGES.find((s) => s.id === id)?.summary ?? '']),
+    scenarios: SCENARIOS.map((s) => [s.id, s.summary]),
+    rows: encodedRows,
+    cells,
+  };
+  if (opts.baseline) data.base = encodeComparison(compareRuns(opts.baseline, results), cellIndex, S);
+  return data;
+}
+
+function encodeComparison(
+  c: Comparison,
+  cellIndex: Map<string, number>,
+  S: (v: string | undefined) => number,
+): NonNullable<ReportData['base']> {
+  const code = (s: CellStatus | null) => (s === null ? -1 : STATUS_CODES.indexOf(s));
+  return {
+    run: {
+      id: c.old.id,
+      startedAt: c.old.startedAt,
+      matrix: c.old.matrix,
+      complete: c.old.complete,
+      cells: c.old.cells,
+    },
+    warnings: c.warnings,
+    counts: c.counts,
+    ch: c.changes
+      .filter((x) => !x.verdict.startsWith('UNCHANGED'))
+      .map((x) => {
+        const ci = cellIndex.get(x.id) ?? -1;
+        // A cell of this run carries its own id and reason: store them only for removed cells.
+        return [
+          VERDICTS.indexOf(x.verdict),
+          ci,
+          ci >= 0 ? 0 : S(x.id),
+          code(x.before),
+          code(x.after),
+          ci >= 0 ? 0 : S(x.reason),
+        ];
+      }),
+  };
+}

@@ -1,0 +1,100 @@
+import t from 'tap';
+import type { PlannedCell } from '../harness/matrix/expand.js';
+import { parseObservations } from '../harness/probe/parse.js';
+import type { Observation, ProbeRun } from '../harness/results/types.js';
+import { inconsistency, judge } from '../harness/verdict/verdict.js';
+
+const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
+  id: 'g/v/shared/default/main',
+  glibc: 'g',
+  variant: 'v',
+  link: 'shared',
+  scenario: 'default',
+  stage: 'main',
+  patches: [],
+  expected: { state, registered: state === 'skip' ? null : state === 'registered', rule: 0, why: 'w' },
+});
+const obs = (kernel: Observation['kernel'], glibc: Partial<Observation['glibc']> = {}, stage = 'main'): Observation => ({
+  v: 1,
+  stage,
+  pid: 1,
+  tid: 1,
+  kernel,
+  availErrno: 22,
+  probeErrno: kernel === 'registered' ? 22 : 0,
+  glibc: { rseqSize: 20, rseqOffset: -96, rseqFlags: 0, cpuId: 1, areaRegistered: true, areaLen: 32, ...glibc },
+});
+const run = (over: Partial<ProbeRun> = {}): ProbeRun => ({
+  command: 'probe main',
+  exitCode: 0,
+  signal: null,
+  timedOut: false,
+  durationMs: 3,
+  stderrTail: '',
+  ...over,
+});
+
+t.test('pass and fail follow the kernel observer', async (t) => {
+  t.match(judge(cell('registered'), { observations: [obs('registered')], run: run() }), {
+    status: 'pass',
+    observed: { state: 'registered', registered: true, consistent: true },
+  });
+  const f = judge(cell('registered'), {
+    observations: [obs('unregistered', { cpuId: -2, rseqSize: 0, areaRegistered: false })],
+    run: run(),
+  });
+  t.match(f, { status: 'fail', reason: 'expected registered, observed unregistered', observed: { registered: false } });
+  t.match(judge(cell('unavailable'), { observations: [obs('unavailable', { cpuId: -2, rseqSize: 0 })], run: run() }), {
+    status: 'pass',
+    observed: { state: 'unavailable', registered: false },
+  });
+  t.match(judge(cell('unregistered'), { observations: [obs('unavailable', { cpuId: -2, rseqSize: 0 })], run: run() }), {
+    status: 'fail',
+  }, 'unavailable is not unregistered');
+});
+
+t.test('only the cell stage counts; disagreeing observations are mixed', async (t) => {
+  t.match(judge(cell('registered'), { observations: [obs('unregistered', {}, 'exe-ctor')], run: run() }), {
+    status: 'error',
+    reason: 'the probe wrote no observation for stage main',
+  });
+  t.match(judge(cell('registered'), { observations: [obs('registered'), obs('unregistered', { cpuId: -1 })], run: run() }), {
+    status: 'fail',
+    observed: { state: 'mixed', registered: null },
+  });
+});
+
+t.test('errors: crash, hang, garbage, exit status, build failure; skip', async (t) => {
+  const o = [obs('registered')];
+  t.match(judge(cell('registered'), { observations: o, run: run({ signal: 'SIGSEGV', exitCode: null }) }), {
+    status: 'error',
+    reason: 'the probe was killed by SIGSEGV',
+  });
+  t.match(judge(cell('registered'), { observations: o, run: run({ timedOut: true, exitCode: null }) }), { status: 'error' });
+  t.match(judge(cell('registered'), { observations: o, run: run(), garbage: ['{"stage": '] }), {
+    status: 'error',
+    reason: /unreadable output/,
+  });
+  t.match(judge(cell('registered'), { observations: o, run: run({ exitCode: 3 }) }), {
+    status: 'error',
+    reason: 'the probe exited with status 3',
+  });
+  t.match(judge(cell('registered'), { failure: 'build broke' }), { status: 'error', reason: 'build broke' });
+  t.match(judge(cell('skip'), { failure: 'ignored' }), { status: 'skip', reason: 'w' });
+});
+
+t.test('inconsistency between glibc and the kernel', async (t) => {
+  t.match(inconsistency(obs('unregistered', { cpuId: 3 })), /glibc claims a registration/);
+  t.match(inconsistency(obs('registered', { areaRegistered: false })), /not of glibc's area/);
+  t.equal(inconsistency(obs('registered')), undefined);
+  t.equal(inconsistency(obs('unregistered', { rseqSize: null, cpuId: null, areaRegistered: null })), undefined);
+  const j = judge(cell('unregistered'), { observations: [obs('unregistered', { cpuId: 0 })], run: run() });
+  t.match(j, { status: 'pass', observed: { consistent: false, inconsistency: /glibc claims/ } });
+});
+
+t.test('observation parsing keeps garbage apart', async (t) => {
+  const line = JSON.stringify(obs('registered'));
+  const r = parseObservations(`${line}\n\nnot json\n{"stage":"main"}\n${line}`);
+  t.equal(r.observations.length, 2);
+  t.same(r.garbage, ['not json', '{"stage":"main"}']);
+});
