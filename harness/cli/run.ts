@@ -254,7 +254,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
           const j = judge(cell, out ?? { failure: 'no probe output' });
           record(cell, {
             ...j,
-            observations: out?.observations ?? [],
+            observations: (out?.observations ?? []).filter((o) => o.stage === cell.stage),
             ...(out?.run ? { probe: out.run } : {}),
             ...(out?.logTail ? { logTail: out.logTail } : {}),
             buildKey: build.key,
