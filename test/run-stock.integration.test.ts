@@ -75,3 +75,32 @@ t.test('bad input exits 2 with one line; no engine needed', async (t) => {
   const u = await execa('node', [cli, 'run'], { reject: false });
   t.equal(u.exitCode, 2, 'usage error');
 });
+
+t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', async (t) => {
+  const text = readFileSync('matrices/stock.yaml', 'utf8')
+    .replace('scenarios: [default, tunable-off]', 'scenarios: [default, tunable-off, seccomp-eperm, seccomp-enosys]')
+    .concat("  - match: { glibc: [bullseye, bookworm], scenario: 'seccomp-*' }\n    expect: unavailable\n    why: the profile refuses rseq\n");
+  const file = join(tmp, 'four-scenarios.yaml');
+  writeFileSync(file, text);
+  const out = join(tmp, 'interrupted');
+  const child = execa('node', [cli, 'run', file, '--out', out, '--jobs', '1'], { reject: false, all: true });
+  let sent = false;
+  child.stderr?.on('data', (b: Buffer) => {
+    if (!sent && b.toString().includes('probed ')) {
+      sent = true;
+      child.kill('SIGINT');
+    }
+  });
+  const r = await child;
+  t.ok(sent, 'the run got as far as probing');
+  t.equal(r.exitCode, 130, `exit 130\n${r.all?.slice(-2000)}`);
+  const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  t.equal(results.run.complete, false);
+  t.equal(results.run.interrupted, 'SIGINT');
+  t.ok(results.summary.pass >= 1, `cells measured before the stop are kept (${results.summary.pass} pass)`);
+  t.equal(results.summary.error, 0, 'no cell is blamed for our own stop');
+  t.ok(results.cells.length < 48, 'not every cell ran');
+  const journalled = readFileSync(join(out, 'journal.jsonl'), 'utf8').trim().split('\n').filter((l) => JSON.parse(l).type === 'cell');
+  t.equal(journalled.length, results.cells.length, 'journal and results agree');
+  t.same(ourContainers(), [], 'no container of the run is left');
+});

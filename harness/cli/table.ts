@@ -19,6 +19,8 @@ export function summaryTable(results: Results): string {
   const s = results.summary;
   const lines = [fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...body.map(fmt)];
   lines.push('', `${s.total} cells: ${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skip} skip  (✓ pass ✗ fail ! error - skip)`);
+  if (results.run.interrupted)
+    lines.push(`interrupted by ${results.run.interrupted}: the ${s.total} cells above are all that was measured`);
   const bad = results.cells.filter((c) => c.status === 'fail' || c.status === 'error');
   for (const c of bad.slice(0, 20)) lines.push(`${c.status.toUpperCase()} ${c.id}: ${c.reason ?? ''}`);
   if (bad.length > 20) lines.push(`... and ${bad.length - 20} more`);
