@@ -1,0 +1,357 @@
+/*
+ * rseqprobe.c: the observer. See rseqprobe.h and docs/probe-protocol.md.
+ *
+ * Build with -ffreestanding -fno-builtin -fno-stack-protector
+ * -fno-tree-loop-distribute-patterns (the Makefile checks with nm that the
+ * object has no undefined symbols other than the weak glibc ones below).
+ * No libc header is included on purpose: older glibc lacks <sys/rseq.h>, and
+ * nothing here may depend on libc.
+ */
+#include "rseqprobe.h"
+
+#if defined(__x86_64__)
+#define RP_NR_WRITE 1
+#define RP_NR_MMAP 9
+#define RP_NR_GETPID 39
+#define RP_NR_ARCH_PRCTL 158
+#define RP_NR_GETTID 186
+#define RP_NR_EXIT_GROUP 231
+#define RP_NR_RSEQ 334
+#define RP_ARCH_GET_FS 0x1003
+#elif defined(__aarch64__)
+#define RP_NR_WRITE 64
+#define RP_NR_EXIT_GROUP 94
+#define RP_NR_GETPID 172
+#define RP_NR_GETTID 178
+#define RP_NR_MMAP 222
+#define RP_NR_RSEQ 293
+#else
+#error "rseqprobe supports x86_64 and aarch64 only"
+#endif
+
+#define RP_PROT_READ 1
+#define RP_PROT_WRITE 2
+#define RP_MAP_PRIVATE 0x02
+#define RP_MAP_ANONYMOUS 0x20
+#define RP_MAP_NORESERVE 0x4000
+
+/* Signature of the probe's own short-lived area: anything works. */
+#define RP_PRIVATE_SIG 0x1dea5eedu
+/* Signature used to ask "is this area the registered one?". It must differ from the
+   signature of every real registration (glibc: 0x53053053 on x86_64, 0xd428bc00 on
+   aarch64), otherwise the question would unregister the area. */
+#define RP_WRONG_SIG 0x0badc0deu
+
+/* glibc >= 2.35 exports these from ld.so (libc.a for static links). Weak and
+   undefined elsewhere: their address is then 0. __rseq_handled only exists in
+   some patched variants. */
+extern const unsigned int __rseq_size __attribute__((weak));
+extern const long __rseq_offset __attribute__((weak));
+extern const unsigned int __rseq_flags __attribute__((weak));
+extern int __rseq_handled __attribute__((weak));
+
+static inline long rp_sys6(long n, long a, long b, long c, long d, long e, long f) {
+#if defined(__x86_64__)
+  register long r10 __asm__("r10") = d;
+  register long r8 __asm__("r8") = e;
+  register long r9 __asm__("r9") = f;
+  long ret;
+  __asm__ __volatile__("syscall"
+                       : "=a"(ret)
+                       : "0"(n), "D"(a), "S"(b), "d"(c), "r"(r10), "r"(r8), "r"(r9)
+                       : "rcx", "r11", "memory");
+  return ret;
+#elif defined(__aarch64__)
+  register long x8 __asm__("x8") = n;
+  register long x0 __asm__("x0") = a;
+  register long x1 __asm__("x1") = b;
+  register long x2 __asm__("x2") = c;
+  register long x3 __asm__("x3") = d;
+  register long x4 __asm__("x4") = e;
+  register long x5 __asm__("x5") = f;
+  __asm__ __volatile__("svc 0"
+                       : "+r"(x0)
+                       : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                       : "memory");
+  return x0;
+#endif
+}
+
+/* A raw return value in [-4095, -1] is -errno. */
+static inline long rp_errno_of(long ret) {
+  if (ret < 0 && ret >= -4095) return -ret;
+  return 0;
+}
+
+long rp_rseq(void *area, unsigned int len, int flags, unsigned int sig) {
+  return rp_errno_of(rp_sys6(RP_NR_RSEQ, (long)area, (long)len, (long)flags, (long)sig, 0, 0));
+}
+
+void *rp_thread_pointer(void) {
+#if defined(__x86_64__)
+  unsigned long fs = 0;
+  long r = rp_sys6(RP_NR_ARCH_PRCTL, RP_ARCH_GET_FS, (long)&fs, 0, 0, 0, 0);
+  if (r != 0) return (void *)0;
+  return (void *)fs;
+#elif defined(__aarch64__)
+  unsigned long tp;
+  __asm__ __volatile__("mrs %0, tpidr_el0" : "=r"(tp));
+  return (void *)tp;
+#endif
+}
+
+void *rp_mmap_anon(unsigned long len) {
+  long r = rp_sys6(RP_NR_MMAP, 0, (long)len, RP_PROT_READ | RP_PROT_WRITE,
+                   RP_MAP_PRIVATE | RP_MAP_ANONYMOUS | RP_MAP_NORESERVE, -1, 0);
+  if (rp_errno_of(r)) return (void *)0;
+  return (void *)r;
+}
+
+static unsigned long rp_strlen(const char *s) {
+  unsigned long n = 0;
+  while (s[n]) n++;
+  return n;
+}
+
+void rp_write_str(int fd, const char *s) {
+  (void)rp_sys6(RP_NR_WRITE, fd, (long)s, (long)rp_strlen(s), 0, 0, 0);
+}
+
+void rp_exit(int code) {
+  for (;;) (void)rp_sys6(RP_NR_EXIT_GROUP, code, 0, 0, 0, 0, 0);
+}
+
+/* ---- JSON line builder on a fixed buffer ---- */
+
+struct rp_buf {
+  char *p;
+  char *end;
+};
+
+static void put_c(struct rp_buf *b, char c) {
+  if (b->p < b->end) *b->p++ = c;
+}
+
+static void put_s(struct rp_buf *b, const char *s) {
+  while (*s) put_c(b, *s++);
+}
+
+static void put_u(struct rp_buf *b, unsigned long v) {
+  char tmp[24];
+  int n = 0;
+  do {
+    tmp[n++] = (char)('0' + (v % 10));
+    v /= 10;
+  } while (v);
+  while (n) put_c(b, tmp[--n]);
+}
+
+static void put_i(struct rp_buf *b, long v) {
+  if (v < 0) {
+    put_c(b, '-');
+    put_u(b, (unsigned long)0 - (unsigned long)v);
+  } else {
+    put_u(b, (unsigned long)v);
+  }
+}
+
+/* A JSON string of at most max input bytes. */
+static void put_jstr(struct rp_buf *b, const char *s, int max) {
+  static const char hex[] = "0123456789abcdef";
+  put_c(b, '"');
+  for (int i = 0; s && s[i] && i < max; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c == '"' || c == '\\') {
+      put_c(b, '\\');
+      put_c(b, (char)c);
+    } else if (c < 0x20) {
+      put_s(b, "\\u00");
+      put_c(b, hex[c >> 4]);
+      put_c(b, hex[c & 15]);
+    } else {
+      put_c(b, (char)c);
+    }
+  }
+  put_c(b, '"');
+}
+
+static void put_key(struct rp_buf *b, const char *key, int first) {
+  if (!first) put_c(b, ',');
+  put_c(b, '"');
+  put_s(b, key);
+  put_s(b, "\":");
+}
+
+/* Tri-state values: RP_NULL means JSON null. */
+#define RP_NULL (-0x7fffffffffffffffL - 1)
+
+static void put_num_or_null(struct rp_buf *b, long v) {
+  if (v == RP_NULL)
+    put_s(b, "null");
+  else
+    put_i(b, v);
+}
+
+static void put_bool_or_null(struct rp_buf *b, long v) {
+  if (v == RP_NULL)
+    put_s(b, "null");
+  else
+    put_s(b, v ? "true" : "false");
+}
+
+/* "Is area the registered one, with length len?" without changing anything:
+   unregistering with a wrong signature gives EPERM only for the registered
+   area and length (and then does nothing), EINVAL otherwise.
+   Returns 1 (yes), 0 (no) or RP_NULL (another errno: cannot tell). */
+static long rp_is_registered(void *area, unsigned int len) {
+  long e = rp_rseq(area, len, RP_RSEQ_FLAG_UNREGISTER, RP_WRONG_SIG);
+  if (e == RP_EPERM) return 1;
+  if (e == RP_EINVAL) return 0;
+  if (e == 0) {
+    /* Impossible unless the registered signature equals RP_WRONG_SIG: the area is now
+       unregistered. Say so loudly rather than hide it. */
+    rp_write_str(2, "rseqprobe: wrong-signature unregister succeeded; area unregistered\n");
+    return 1;
+  }
+  return RP_NULL;
+}
+
+struct rp_area32 {
+  volatile unsigned long w[4];
+} __attribute__((aligned(32)));
+
+void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
+  /* Kernel: is the syscall there at all? rseq(NULL, 0, 0, 0) never registers:
+     EINVAL whenever the syscall exists, ENOSYS/EPERM when refused. */
+  long avail = rp_rseq((void *)0, 0, 0, 0);
+
+  /* Kernel: is anything registered? Registering a private area fails with EINVAL
+     if any other area is registered; if it succeeds, nothing was, and it is
+     unregistered at once. */
+  struct rp_area32 priv;
+  for (int i = 0; i < 4; i++) priv.w[i] = 0;
+  long probe = rp_rseq((void *)&priv, 32, 0, RP_PRIVATE_SIG);
+  long cleanup = RP_NULL;
+  if (probe == 0) cleanup = rp_rseq((void *)&priv, 32, RP_RSEQ_FLAG_UNREGISTER, RP_PRIVATE_SIG);
+  const char *kernel;
+  if (probe == 0)
+    kernel = "unregistered";
+  else if (probe == RP_EINVAL)
+    kernel = "registered";
+  else
+    kernel = "unavailable";
+  int syscall_ok = (avail == RP_EINVAL);
+
+  /* glibc's claim. A weak undefined symbol has address 0. Inside an IFUNC resolver
+     of a dynamically linked object a GOT slot could still be unrelocated: for
+     position-independent code it then holds 0 too, which reads as "absent". */
+  const volatile unsigned int *psize = &__rseq_size;
+  const volatile long *poff = &__rseq_offset;
+  const volatile unsigned int *pflags = &__rseq_flags;
+  volatile int *phandled = &__rseq_handled;
+  long size = psize ? (long)*psize : RP_NULL;
+  long off = poff ? *poff : RP_NULL;
+  long flags = pflags ? (long)*pflags : RP_NULL;
+  long handled = phandled ? (long)*phandled : RP_NULL;
+
+  char *tp = (char *)rp_thread_pointer();
+  long cpu = RP_NULL, area_reg = RP_NULL, area_len = RP_NULL;
+  /* Both 0: glibc has not set them up yet (e.g. a static executable before TLS). */
+  int area_known = tp && off != RP_NULL && size != RP_NULL && !(off == 0 && size == 0);
+  if (area_known) {
+    char *area = tp + off;
+    cpu = (long)*(volatile int *)(area + 4);
+    if (syscall_ok) {
+      area_reg = rp_is_registered(area, 32);
+      if (area_reg == 1) area_len = 32;
+      if (area_reg == 0 && size > 0 && size != 32) {
+        area_reg = rp_is_registered(area, (unsigned int)size);
+        if (area_reg == 1) area_len = size;
+      }
+      /* Something is registered but not at 32 or __rseq_size: try other lengths
+         (newer glibc may register more than 32 bytes). */
+      for (unsigned int len = 20; area_reg == 0 && probe == RP_EINVAL && len <= 512; len += 4) {
+        if (len == 32 || (long)len == size) continue;
+        area_reg = rp_is_registered(area, len);
+        if (area_reg == 1) area_len = len;
+      }
+    }
+  }
+
+  long abi_found = RP_NULL, abi_cpu = RP_NULL, abi_reg = RP_NULL;
+  if (opts && opts->abi_looked_up) {
+    abi_found = opts->abi != (void *)0;
+    if (opts->abi) {
+      abi_cpu = (long)*(volatile int *)((char *)opts->abi + 4);
+      if (syscall_ok) abi_reg = rp_is_registered(opts->abi, 32);
+    }
+  }
+
+  long pid = rp_sys6(RP_NR_GETPID, 0, 0, 0, 0, 0, 0);
+  long tid = rp_sys6(RP_NR_GETTID, 0, 0, 0, 0, 0, 0);
+
+  char line[2048];
+  struct rp_buf b;
+  b.p = line;
+  b.end = line + sizeof line - 1; /* room for the newline */
+  put_c(&b, '{');
+  put_key(&b, "v", 1);
+  put_i(&b, 1);
+  put_key(&b, "stage", 0);
+  put_jstr(&b, stage, 64);
+  put_key(&b, "pid", 0);
+  put_i(&b, pid);
+  put_key(&b, "tid", 0);
+  put_i(&b, tid);
+  put_key(&b, "kernel", 0);
+  put_jstr(&b, kernel, 32);
+  put_key(&b, "availErrno", 0);
+  put_i(&b, avail);
+  put_key(&b, "probeErrno", 0);
+  put_i(&b, probe);
+  put_key(&b, "glibc", 0);
+  put_c(&b, '{');
+  put_key(&b, "rseqSize", 1);
+  put_num_or_null(&b, size);
+  put_key(&b, "rseqOffset", 0);
+  put_num_or_null(&b, off);
+  put_key(&b, "rseqFlags", 0);
+  put_num_or_null(&b, flags);
+  put_key(&b, "cpuId", 0);
+  put_num_or_null(&b, cpu);
+  put_key(&b, "areaRegistered", 0);
+  put_bool_or_null(&b, area_reg);
+  put_key(&b, "areaLen", 0);
+  put_num_or_null(&b, area_len);
+  put_c(&b, '}');
+  put_key(&b, "extra", 0);
+  put_c(&b, '{');
+  put_key(&b, "tls", 1);
+  put_s(&b, tp ? "true" : "false");
+  put_key(&b, "cleanupErrno", 0);
+  put_num_or_null(&b, cleanup);
+  put_key(&b, "rseqHandled", 0);
+  put_num_or_null(&b, handled);
+  put_key(&b, "rseqAbiFound", 0);
+  put_bool_or_null(&b, abi_found);
+  put_key(&b, "rseqAbiCpuId", 0);
+  put_num_or_null(&b, abi_cpu);
+  put_key(&b, "rseqAbiRegistered", 0);
+  put_bool_or_null(&b, abi_reg);
+  if (opts && opts->tag) {
+    put_c(&b, ',');
+    put_jstr(&b, opts->tag, 32);
+    put_c(&b, ':');
+    put_i(&b, opts->tag_value);
+  }
+  put_c(&b, '}');
+  put_c(&b, '}');
+  *b.p++ = '\n';
+  /* One write: lines of concurrent writers (threads, fork/vfork children sharing the
+     open file description) never interleave. Failure (fd 63 closed) is ignored. */
+  (void)rp_sys6(RP_NR_WRITE, RP_FD, (long)line, (long)(b.p - line), 0, 0, 0);
+}
+
+void rp_observe(const char *stage) {
+  rp_observe_opts(stage, (const struct rp_opts *)0);
+}

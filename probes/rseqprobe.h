@@ -1,0 +1,63 @@
+/*
+ * rseqprobe: observe, at one point of a process's life, whether rseq(2) is
+ * registered for the calling thread, and what glibc claims about it.
+ *
+ * Every function here uses raw system calls only (no libc, no errno, no TLS
+ * access, no compiler-generated memset/memcpy), so it may be called from an
+ * IFUNC resolver (also in a static executable before TLS and IRELATIVE
+ * relocations exist), from an LD_AUDIT module and from a vfork child.
+ *
+ * Each observation is ONE line of JSON written with one write(2) to file
+ * descriptor RP_FD; docs/probe-protocol.md describes the line.
+ *
+ * All symbols are hidden: every module links its own copy of rseqprobe.o and
+ * calls it directly, never through a PLT slot that might not be relocated yet.
+ */
+#ifndef RSEQPROBE_H
+#define RSEQPROBE_H
+
+#define RP_FD 63
+
+#define RP_HIDDEN __attribute__((visibility("hidden")))
+
+/* Optional inputs of one observation. Zero every field you do not set. */
+struct rp_opts {
+  /* 1: abi holds what dlsym(RTLD_DEFAULT, "__rseq_abi") returned (NULL: absent).
+     0: no look-up was made here (it is not safe everywhere), extra.rseqAbi* are null. */
+  int abi_looked_up;
+  void *abi;
+  /* Optional extra key with an integer value (e.g. "cycleLib"); NULL: none. */
+  const char *tag;
+  long tag_value;
+};
+
+/* Observe now and write one line tagged with stage. */
+RP_HIDDEN void rp_observe(const char *stage);
+RP_HIDDEN void rp_observe_opts(const char *stage, const struct rp_opts *opts);
+
+/* Raw helpers, also for the other probe sources (malloc replacement, test libraries). */
+
+/* rseq(2); returns 0 or a positive errno. */
+RP_HIDDEN long rp_rseq(void *area, unsigned int len, int flags, unsigned int sig);
+/* The thread pointer (x86_64: the FS base from arch_prctl), NULL before TLS is set up. */
+RP_HIDDEN void *rp_thread_pointer(void);
+/* Anonymous private read/write mapping; NULL on failure. */
+RP_HIDDEN void *rp_mmap_anon(unsigned long len);
+/* write(2) of a NUL-terminated string; the result is ignored. */
+RP_HIDDEN void rp_write_str(int fd, const char *s);
+/* exit_group(2). */
+RP_HIDDEN __attribute__((noreturn)) void rp_exit(int code);
+
+#define RP_RSEQ_FLAG_UNREGISTER 1
+#define RP_EPERM 1
+#define RP_ENOSYS 38
+#define RP_EINVAL 22
+
+/* The signature glibc registers with (needed only by the test libraries). */
+#if defined(__x86_64__)
+#define RP_GLIBC_RSEQ_SIG 0x53053053u
+#elif defined(__aarch64__)
+#define RP_GLIBC_RSEQ_SIG 0xd428bc00u
+#endif
+
+#endif
