@@ -23,6 +23,9 @@ export interface ReadyBuild {
   description: string;
   cached: boolean;
   durationMs: number;
+  /** Outcomes of glibc's own tests run from the build tree (test name -> PASS, FAIL, ...). */
+  glibcTests?: Record<string, string>;
+  buildInfo?: { mode: 'cold' | 'incremental'; compiledFiles: number; phases: Record<string, number>; baseKey?: string };
 }
 
 export function buildKey(parts: Record<string, unknown>): string {

@@ -3,15 +3,22 @@
  * rseq-matrix: the command line. Exit status: 0 every cell passed, 1 some cell failed or errored,
  * 2 invalid input or usage, 3 the host or engine could not run the matrix, 130 interrupted.
  */
+import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { gcCache, listCache } from '../build/cache.js';
 import { connectEngine } from '../docker/engine.js';
 import { ensureDebootstrap } from '../docker/host-setup.js';
 import { parseFilter } from '../matrix/filter.js';
 import { selectCells } from '../matrix/validate.js';
+import { compareFiles } from '../compare/files.js';
+import { exitCodeFor, formatJson, formatMarkdown, formatText } from '../compare/compare.js';
+import { writeReports, writeReportsFromFiles } from '../report/files.js';
+import type { Results } from '../results/types.js';
 import { errorMessage, HostError, InputError } from '../util/errors.js';
 import { stderrLog } from '../util/log.js';
 import { defaultCacheDir } from '../util/paths.js';
 import { formatChecks, runDoctor } from './doctor.js';
+import { buildProgress } from './progress.js';
 import { loadMatrix, runMatrix } from './run.js';
 import { summaryTable } from './table.js';
 import { TOOL_VERSION } from './version.js';
@@ -30,6 +37,7 @@ interface Common {
   cache: string;
   verbose?: boolean;
   setup: boolean;
+  rebuild?: boolean;
 }
 
 function addCommon(cmd: Command): Command {
@@ -51,10 +59,14 @@ export function buildProgram(): Command {
     .exitOverride();
 
   addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
+    .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
     .description('run a matrix: build, probe, judge every cell; writes results.json and the report')
     .action(async (matrix: string, o: Common, cmd: Command) => {
       const log = stderrLog({ verbose: o.verbose });
+      const progress = buildProgress(log);
       const outcome = await runMatrix({
+        rebuild: o.rebuild ?? false,
+        progress: progress.report,
         matrixPath: matrix,
         outDir: o.out,
         filter: o.filter,
@@ -64,7 +76,7 @@ export function buildProgram(): Command {
         log,
         argv: process.argv.slice(2),
         writeReport: await reportWriter(),
-      });
+      }).finally(() => progress.done());
       const r = outcome.results;
       if (o.json) {
         process.stdout.write(
@@ -121,18 +133,67 @@ export function buildProgram(): Command {
       process.stdout.write(`docker engine ${engine.info.version} (API ${engine.info.apiVersion}) at ${engine.info.host}\n`);
     });
 
+  program
+    .command('report')
+    .argument('<results>', 'a results.json')
+    .option('--baseline <results>', 'an earlier results.json: the report then opens with what changed')
+    .option('--out <dir>', 'where report.html, junit.xml and results.tap go (default: beside the results)')
+    .option('--title <text>', 'the report title')
+    .description('write the HTML report (and JUnit XML, TAP) of a results file')
+    .action(async (file: string, o: { baseline?: string; out?: string; title?: string }) => {
+      const out = await writeReportsFromFiles(file, o.out ?? dirname(file), {
+        ...(o.baseline ? { baselinePath: o.baseline } : {}),
+        ...(o.title ? { title: o.title } : {}),
+      });
+      process.stdout.write(`report: ${out.html}\njunit: ${out.junit}\ntap: ${out.tap}\n`);
+    });
+
+  program
+    .command('compare')
+    .argument('<old>', 'the baseline results.json')
+    .argument('<new>', 'the new results.json')
+    .option('--format <fmt>', 'text, markdown or json', 'text')
+    .option('--out <dir>', 'also write comparison.{txt,md,json} here')
+    .description('cell-by-cell verdicts between two runs; exit 1 only on NEW-FAIL')
+    .action(async (a: string, b: string, o: { format: string; out?: string }) => {
+      const fmt = { text: formatText, markdown: formatMarkdown, json: formatJson }[o.format];
+      if (!fmt) throw new InputError(`--format: "${o.format}" is not one of text, markdown, json`);
+      const c = await compareFiles(a, b, o.out);
+      process.stdout.write(`${fmt(c).trimEnd()}\n`);
+      process.exitCode = exitCodeFor(c);
+    });
+
+  const cache = program.command('cache').description('show or trim the build cache');
+  cache
+    .command('ls')
+    .description('list cached glibc builds (oldest use first)')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { cache: string; json?: boolean }) => {
+      const entries = await listCache(o.cache);
+      if (o.json) process.stdout.write(`${JSON.stringify(entries)}\n`);
+      else
+        for (const e of entries)
+          process.stdout.write(
+            `${e.key}  ${(e.bytes / 2 ** 20).toFixed(0).padStart(6)} MiB  ${e.mode.padEnd(11)} used ${e.lastUsed.slice(0, 16)}  ${e.description}${e.hasTree ? ' [trees kept]' : ''}\n`,
+          );
+    });
+  cache
+    .command('gc')
+    .description('remove leftovers of dead builds and entries not used for --days days')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .option('--days <n>', 'keep entries used within this many days', positiveInt, 30)
+    .action(async (o: { cache: string; days: number }) => {
+      const r = await gcCache(o.cache, o.days);
+      process.stdout.write(`removed ${r.removed.length} entries, ${(r.freed / 2 ** 20).toFixed(0)} MiB\n`);
+    });
+
   return program;
 }
 
-/** The HTML report writer, where the report module is present. */
+/** report.html, junit.xml and results.tap beside results.json. */
 async function reportWriter() {
-  try {
-    const specifier = '../report/write.js';
-    const mod = (await import(specifier)) as { writeReportFile: (r: unknown, dir: string) => string };
-    return (r: unknown, dir: string) => mod.writeReportFile(r, dir);
-  } catch {
-    return undefined;
-  }
+  return async (r: Results, dir: string) => (await writeReports(r, dir)).html;
 }
 
 export async function main(argv: string[]): Promise<number> {

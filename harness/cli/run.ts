@@ -3,15 +3,18 @@
  * and write the results (journal as it goes, results.json and report.html at the end).
  */
 import { randomBytes } from 'node:crypto';
+import { realpathSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
-import { arch, hostname, release } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { arch, availableParallelism, hostname, release } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
 import { type ReadyBuild, stockBuild } from '../build/build.js';
+import { type BuildProgress, BuildError, ensureGlibcBuild, type PatchFile, sha256File } from '../build/glibc.js';
+import { resolveSource } from '../build/sources.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine } from '../docker/engine.js';
 import { ensureSuiteImages } from '../docker/images.js';
 import { scenarioDef } from '../matrix/catalogue.js';
-import type { PlannedCell } from '../matrix/expand.js';
+import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
 import { compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
@@ -21,7 +24,7 @@ import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
 import { judge } from '../verdict/verdict.js';
 import { errorMessage, HostError, InputError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { IMAGES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
+import { IMAGES_DIR, PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -34,8 +37,10 @@ export interface RunOptions {
   autoSetup: boolean;
   log: Log;
   argv: string[];
+  rebuild?: boolean;
+  progress?: BuildProgress;
   /** Called with the results path and report path once they are written. */
-  writeReport?: (results: Results, outDir: string) => string | undefined;
+  writeReport?: (results: Results, outDir: string) => Promise<string | undefined>;
 }
 
 export interface RunOutcome {
@@ -52,7 +57,21 @@ export async function loadMatrix(path: string): Promise<Matrix> {
   } catch (e) {
     throw new InputError(`${path}: cannot read the matrix: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
   }
-  return validateMatrix(text, relative(process.cwd(), resolve(path)) || path);
+  return validateMatrix(text, relative(process.cwd(), resolve(path)) || path, { patchFileProblem });
+}
+
+/** A patch must be a regular file that stays inside patches/ once every symlink is resolved. */
+export function patchFileProblem(rel: string): string | undefined {
+  const root = realpathSync(PATCHES_DIR);
+  let real: string;
+  try {
+    real = realpathSync(join(PATCHES_DIR, rel));
+  } catch {
+    return `patch file "${rel}" does not exist in patches/`;
+  }
+  if (!real.startsWith(`${root}/`)) return `patch path "${rel}" leaves patches/ (it resolves to ${real})`;
+  if (!statSync(real).isFile()) return `patch path "${rel}" is not a file`;
+  return undefined;
 }
 
 export function hostEnvironment(docker: Environment['docker'] | null): Environment {
@@ -136,7 +155,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
     journal.append({ type: 'cell', cell: result });
   };
 
-  const finish = (interrupted: string | null): RunOutcome => {
+  const finish = async (interrupted: string | null): Promise<RunOutcome> => {
     const order = new Map(matrix.cells.map((c, i) => [c.id, i]));
     results.cells.sort((a, b) => (order.get(a.id) ?? 0) - (order.get(b.id) ?? 0));
     results.summary = summarize(results.cells);
@@ -147,7 +166,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
     const resultsPath = writeResults(outDir, results);
     let reportPath: string | undefined;
     try {
-      reportPath = opts.writeReport?.(results, outDir);
+      reportPath = await opts.writeReport?.(results, outDir);
     } catch (e) {
       log.warn(`could not write the report: ${errorMessage(e)}`);
     }
@@ -171,6 +190,9 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
 
   try {
     const groups = groupByBuild(cells);
+    // make's -j: use every core, but not more, across the builds that compile at once.
+    const compiling = groups.filter((g) => matrix.doc.glibc.find((e) => e.id === g[0]?.glibc)?.source !== 'stock').length;
+    const makeJobs = Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(opts.jobs, compiling))));
     await eachLimited(groups, opts.jobs, async (group) => {
       const first = group[0] as PlannedCell;
       const todo: PlannedCell[] = [];
@@ -186,8 +208,20 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         const entry = matrix.doc.glibc.find((g) => g.id === first.glibc);
         const variant = matrix.doc.variants.find((v) => v.id === first.variant);
         if (!entry || !variant) throw new Error(`unknown glibc ${first.glibc} or variant ${first.variant}`);
-        const images = await ensureSuiteImages(engine.docker, IMAGES_DIR, entry.suite, log);
-        build = stockBuild(entry, variant, images);
+        const images = await ensureSuiteImages(engine.docker, IMAGES_DIR, toolchainSuite(entry), log);
+        if (entry.source === 'stock') build = stockBuild(entry, variant, images);
+        else {
+          const source = await resolveSource(entry, opts.cacheDir, dirname(resolve(opts.matrixPath)), log);
+          const patches: PatchFile[] = [];
+          for (const name of variant.patches ?? []) {
+            const path = join(PATCHES_DIR, name);
+            patches.push({ name, path, sha256: await sha256File(path) });
+          }
+          build = await ensureGlibcBuild(
+            { session, cacheDir: opts.cacheDir, log, makeJobs, rebuild: opts.rebuild ?? false, progress: opts.progress, glibcTests: matrix.doc.options?.glibcTests ?? [] },
+            { glibc: entry, variant, images, source, patches },
+          );
+        }
         const compiled = await compileProbes(session, build, PROBES_DIR, opts.cacheDir);
         binDir = compiled.binDir;
         const b: BuildResult = {
@@ -198,6 +232,9 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
           cached: build.cached,
           durationMs: Date.now() - buildStarted,
           description: build.description,
+          ...(build.buildInfo ? { mode: build.buildInfo.mode, compiledFiles: build.buildInfo.compiledFiles, phases: build.buildInfo.phases } : {}),
+          ...(build.glibcTests ? { glibcTests: build.glibcTests } : {}),
+          probeCompileMs: compiled.durationMs,
         };
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
@@ -205,7 +242,8 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         if (stopping) return;
         if (e instanceof HostError) hostFailures++;
         const reason = `build ${first.glibc}/${first.variant}: ${errorMessage(e)}`;
-        const logTail = e instanceof ProbeError ? e.logTail : e instanceof HostError ? (e.detail ?? '') : '';
+        const logTail =
+          e instanceof ProbeError || e instanceof BuildError ? e.logTail : e instanceof HostError ? (e.detail ?? '') : '';
         log.warn(reason);
         const b: BuildResult = {
           key: '',
@@ -217,6 +255,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
           description: '',
           reason,
           logTail,
+          ...(e instanceof BuildError && e.logPath ? { logPath: e.logPath } : {}),
         };
         results.builds.push(b);
         journal.append({ type: 'build', build: b });

@@ -135,9 +135,13 @@ export function compareRuns(old: Results, next: Results): Comparison {
       `this run is incomplete (${next.run.interrupted ?? 'interrupted'}): cells it did not reach are REMOVED`,
     );
   if (!old.run.complete)
-    warnings.push(`the baseline is incomplete (${old.run.interrupted ?? 'interrupted'}): cells it lacks are NEW`);
+    warnings.push(
+      `the baseline is incomplete (${old.run.interrupted ?? 'interrupted'}): cells it lacks are NEW`,
+    );
   if (old.run.filter !== next.run.filter)
-    warnings.push(`different cell filters: baseline ${old.run.filter ?? 'none'}, now ${next.run.filter ?? 'none'}`);
+    warnings.push(
+      `different cell filters: baseline ${old.run.filter ?? 'none'}, now ${next.run.filter ?? 'none'}`,
+    );
 
   const a = byId(old, 'the baseline', warnings);
   const b = byId(next, 'this', warnings);
@@ -198,7 +202,9 @@ export interface FormatOptions {
 export function formatText(c: Comparison, opts: FormatOptions = {}): string {
   const max = opts.maxPerVerdict ?? 50;
   const out: string[] = [];
-  out.push(`Comparing ${c.old.id} (baseline, ${c.old.cells} cells) with ${c.next.id} (${c.next.cells} cells)`);
+  out.push(
+    `Comparing ${c.old.id} (baseline, ${c.old.cells} cells) with ${c.next.id} (${c.next.cells} cells)`,
+  );
   for (const w of c.warnings) out.push(`warning: ${w}`);
   out.push(
     VERDICTS.filter((v) => c.counts[v] > 0)

@@ -2,6 +2,7 @@
  * Containers of one run. Every container carries the run's labels, so that those of a run that
  * crashed can be found and removed, and every one this process made is removed on exit, Ctrl-C included.
  */
+import { createWriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
@@ -24,6 +25,10 @@ export interface RunSpec {
   timeoutMs: number;
   /** What the container is for, shown in logs and kept as a label. */
   purpose: string;
+  /** Stream all output here as it comes (stdout and stderr interleaved); the outcome then keeps only tails. */
+  logFile?: string;
+  /** Called with each complete line of output, as it comes. */
+  onLine?: (line: string) => void;
 }
 
 export interface RunOutcome {
@@ -74,10 +79,21 @@ export class ContainerSession {
     try {
       const stdout = new PassThrough();
       const stderr = new PassThrough();
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      stdout.on('data', (b: Buffer) => out.push(b));
-      stderr.on('data', (b: Buffer) => err.push(b));
+      const out = new OutputBuffer(spec.logFile ? 64 * 1024 : Number.POSITIVE_INFINITY);
+      const err = new OutputBuffer(spec.logFile ? 64 * 1024 : Number.POSITIVE_INFINITY);
+      const file = spec.logFile ? createWriteStream(spec.logFile, { flags: 'a' }) : undefined;
+      let partial = '';
+      const onData = (buf: OutputBuffer) => (b: Buffer) => {
+        buf.push(b);
+        file?.write(b);
+        if (spec.onLine) {
+          const lines = (partial + b.toString('utf8')).split('\n');
+          partial = lines.pop() ?? '';
+          for (const l of lines) spec.onLine(l);
+        }
+      };
+      stdout.on('data', onData(out));
+      stderr.on('data', onData(err));
       const attach = await container.attach({ stream: true, stdout: true, stderr: true });
       this.docker.modem.demuxStream(attach, stdout, stderr);
       const ended = new Promise<void>((resolve) => attach.on('end', () => resolve()));
@@ -95,10 +111,12 @@ export class ContainerSession {
         clearTimeout(timer);
       }
       await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+      if (partial && spec.onLine) spec.onLine(partial);
+      if (file) await new Promise((r) => file.end(r));
       return {
         exitCode: timedOut ? null : exitCode,
-        stdout: Buffer.concat(out).toString('utf8'),
-        stderr: Buffer.concat(err).toString('utf8'),
+        stdout: out.text(),
+        stderr: err.text(),
         timedOut,
         durationMs: Date.now() - started,
       };
@@ -163,4 +181,19 @@ export async function removeStaleContainers(docker: Docker, log: Log): Promise<n
   }
   if (n) log.info(`removed ${n} container(s) left by runs that died`);
   return n;
+}
+
+/** Keeps output, or only its last `limit` bytes. */
+class OutputBuffer {
+  private chunks: Buffer[] = [];
+  private size = 0;
+  constructor(private readonly limit: number) {}
+  push(b: Buffer): void {
+    this.chunks.push(b);
+    this.size += b.length;
+    while (this.size > this.limit && this.chunks.length > 1) this.size -= (this.chunks.shift() as Buffer).length;
+  }
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
 }

@@ -119,3 +119,9 @@ export function patchesFor(doc: MatrixDoc, variant: string): string[] {
 export function glibcEntry(doc: MatrixDoc, id: string): GlibcEntry | undefined {
   return doc.glibc.find((g) => g.id === id);
 }
+
+/** The Debian suite whose toolchain image builds (or, for stock, is) this glibc. */
+export function toolchainSuite(g: GlibcEntry): string {
+  if (g.source === 'debian') return g.suite ?? (g.debian.suite === 'experimental' ? 'sid' : g.debian.suite);
+  return g.suite;
+}

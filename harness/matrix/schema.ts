@@ -12,15 +12,80 @@ const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 });
 const Text = Type.String({ minLength: 1 });
 const Strict = { additionalProperties: false } as const;
 
+const Suite = Type.Union(SUITES.map((s) => Type.Literal(s)));
+export const SOURCES = ['stock', 'debian', 'tarball', 'git'] as const;
+const Sha256 = Type.String({ pattern: '^[0-9a-f]{64}$' });
+/** Extra arguments to glibc's configure, after the harness's own (--prefix, --disable-werror). */
+const Configure = Type.Optional(Type.Array(Type.String({ pattern: '^--[a-z0-9-]+(=.*)?$' })));
+
+/** What every glibc entry has; its `source` picks the schema of the rest (checked in a second step). */
+export const GlibcCommon = Type.Object(
+  { id: Id, source: Type.Union(SOURCES.map((s) => Type.Literal(s))) },
+  { additionalProperties: true },
+);
+
 export const StockGlibc = Type.Object(
   {
     id: Id,
     source: Type.Literal('stock'),
-    suite: Type.Union(SUITES.map((s) => Type.Literal(s))),
+    /** The Debian suite whose toolchain image (and so whose libc) is used. */
+    suite: Suite,
     description: Type.Optional(Text),
   },
   Strict,
 );
+
+export const DebianGlibc = Type.Object(
+  {
+    id: Id,
+    source: Type.Literal('debian'),
+    debian: Type.Object(
+      {
+        suite: Type.Union([...SUITES, 'experimental'].map((s) => Type.Literal(s))),
+        /** A Debian version such as 2.36-9+deb12u14, or `latest`: the newest in the suite. */
+        version: Type.Optional(Type.String({ pattern: '^(latest|[0-9][A-Za-z0-9.+~:-]*)$' })),
+        /** Apply Debian's own patch series (default: no, the pristine upstream tree). */
+        debianPatches: Type.Optional(Type.Boolean()),
+        mirror: Type.Optional(Type.String({ pattern: '^https?://' })),
+      },
+      Strict,
+    ),
+    /** The toolchain suite (default: the source's suite; sid for experimental). */
+    suite: Type.Optional(Suite),
+    configure: Configure,
+    description: Type.Optional(Text),
+  },
+  Strict,
+);
+
+export const TarballGlibc = Type.Object(
+  {
+    id: Id,
+    source: Type.Literal('tarball'),
+    tarball: Type.Object(
+      { path: Type.Optional(Text), url: Type.Optional(Type.String({ pattern: '^https?://' })), sha256: Sha256 },
+      Strict,
+    ),
+    suite: Suite,
+    configure: Configure,
+    description: Type.Optional(Text),
+  },
+  Strict,
+);
+
+export const GitGlibc = Type.Object(
+  {
+    id: Id,
+    source: Type.Literal('git'),
+    git: Type.Object({ path: Text, ref: Type.Optional(Text) }, Strict),
+    suite: Suite,
+    configure: Configure,
+    description: Type.Optional(Text),
+  },
+  Strict,
+);
+
+export const GLIBC_SCHEMAS = { stock: StockGlibc, debian: DebianGlibc, tarball: TarballGlibc, git: GitGlibc } as const;
 
 export const Variant = Type.Object(
   {
@@ -61,7 +126,7 @@ export const MatrixSchema = Type.Object(
     schemaVersion: Type.Literal(MATRIX_SCHEMA_VERSION),
     name: Id,
     description: Type.Optional(Text),
-    glibc: Type.Array(StockGlibc, { minItems: 1 }),
+    glibc: Type.Array(GlibcCommon, { minItems: 1 }),
     variants: Type.Array(Variant, { minItems: 1 }),
     links: Type.Array(Type.Union(LINKS.map((l) => Type.Literal(l))), { minItems: 1, uniqueItems: true }),
     scenarios: Type.Array(Id, { minItems: 1, uniqueItems: true }),
@@ -72,6 +137,8 @@ export const MatrixSchema = Type.Object(
         {
           /** Seconds one probe process may run before its process group is killed. */
           probeTimeout: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })),
+          /** glibc's own tests to run from each build tree, e.g. misc/tst-rseq. */
+          glibcTests: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9_-]+/[A-Za-z0-9_.+-]+$' }))),
         },
         Strict,
       ),
@@ -80,7 +147,11 @@ export const MatrixSchema = Type.Object(
   Strict,
 );
 
-export type MatrixDoc = Static<typeof MatrixSchema>;
-export type GlibcEntry = MatrixDoc['glibc'][number];
+export type MatrixDoc = Omit<Static<typeof MatrixSchema>, 'glibc'> & { glibc: GlibcEntry[] };
+export type GlibcEntry =
+  | Static<typeof StockGlibc>
+  | Static<typeof DebianGlibc>
+  | Static<typeof TarballGlibc>
+  | Static<typeof GitGlibc>;
 export type VariantEntry = Static<typeof Variant>;
 export type ExpectRuleDoc = Static<typeof ExpectRule>;

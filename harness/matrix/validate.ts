@@ -17,12 +17,15 @@ import {
   patternList,
   resolveExpectation,
 } from './expand.js';
-import { type MatrixDoc, MatrixSchema } from './schema.js';
+import { GLIBC_SCHEMAS, type MatrixDoc, MatrixSchema } from './schema.js';
 import type { Filter } from './filter.js';
 import { formatPath, type LocatedYaml, parseYaml, type YamlPath } from './yaml.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
-const checkSchema = ajv.compile<MatrixDoc>(MatrixSchema);
+const checkSchema = ajv.compile(MatrixSchema);
+const checkGlibc = Object.fromEntries(
+  Object.entries(GLIBC_SCHEMAS).map(([k, schema]) => [k, { schema, check: ajv.compile(schema) }]),
+);
 
 export interface Matrix {
   file: string;
@@ -32,30 +35,49 @@ export interface Matrix {
   cells: PlannedCell[];
 }
 
-export function validateMatrix(text: string, file: string): Matrix {
+export interface ValidateOptions {
+  /** Why a patch file (relative to patches/) cannot be used, or undefined: the file system's part. */
+  patchFileProblem?: (path: string) => string | undefined;
+}
+
+export function validateMatrix(text: string, file: string, options: ValidateOptions = {}): Matrix {
   const src = parseYaml(text, file);
   const fail = (path: YamlPath, msg: string): never => {
     throw new InputError(`${file}:${src.lineOf(path)}: ${formatPath(path)}: ${msg}`);
   };
   if (src.value === null || src.value === undefined) fail([], 'the matrix is empty');
-  if (!checkSchema(src.value)) schemaFailure(src, checkSchema.errors ?? [], fail);
+  if (!checkSchema(src.value)) schemaFailure(src, checkSchema.errors ?? [], fail, [], MatrixSchema);
   const doc = src.value as MatrixDoc;
-  checkReferences(doc, fail);
+  doc.glibc.forEach((entry, i) => {
+    const kind = checkGlibc[entry.source];
+    if (kind && !kind.check(entry)) schemaFailure(src, kind.check.errors ?? [], fail, ['glibc', i], kind.schema);
+    if (entry.source === 'tarball' && Boolean(entry.tarball.path) === Boolean(entry.tarball.url))
+      fail(['glibc', i, 'tarball'], 'give exactly one of path and url');
+  });
+  checkReferences(doc, fail, options);
   const cells = expandChecked(doc, fail);
   return { file, doc, digest: createHash('sha256').update(text).digest('hex'), cells };
 }
 
 type Fail = (path: YamlPath, msg: string) => never;
 
-function pathOf(e: ErrorObject): (string | number)[] {
-  return e.instancePath
+function pathOfError(e: ErrorObject, prefix: readonly (string | number)[] = []): (string | number)[] {
+  return [...prefix, ...e.instancePath
     .split('/')
     .slice(1)
     .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((p) => (/^\d+$/.test(p) ? Number(p) : p));
+    .map((p) => (/^\d+$/.test(p) ? Number(p) : p))];
 }
 
-function schemaFailure(src: LocatedYaml, errors: ErrorObject[], fail: Fail): never {
+function schemaFailure(
+  src: LocatedYaml,
+  rawErrors: ErrorObject[],
+  fail: Fail,
+  prefix: (string | number)[],
+  schema: unknown,
+): never {
+  const errors = rawErrors;
+  const pathOf = (e: ErrorObject) => pathOfError(e, prefix);
   // The deepest failing place is the most precise; among equals, the first in the file.
   const depth = Math.max(...errors.map((e) => pathOf(e).length));
   const deepest = errors.filter((e) => pathOf(e).length === depth && e.keyword !== 'anyOf');
@@ -65,7 +87,7 @@ function schemaFailure(src: LocatedYaml, errors: ErrorObject[], fail: Fail): nev
   const extra = pick('additionalProperties')[0];
   if (extra) {
     const key = String(extra.params.additionalProperty);
-    const known = Object.keys(schemaAt(MatrixSchema as unknown as SchemaNode, path)?.properties ?? {});
+    const known = Object.keys(schemaAt(schema as SchemaNode, path.slice(prefix.length))?.properties ?? {});
     fail([...path, key], `unknown key "${key}"${didYouMean(key, known)}; allowed: ${known.join(', ')}`);
   }
   const req = pick('required')[0];
@@ -140,7 +162,7 @@ function article(t: string): string {
   return t === 'object' ? 'a mapping' : t === 'array' ? 'a list' : `a ${t}`;
 }
 
-function checkReferences(doc: MatrixDoc, fail: Fail): void {
+function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): void {
   const glibcIds = doc.glibc.map((g) => g.id);
   uniqueIds(doc.glibc, 'glibc', fail);
   uniqueIds(doc.variants, 'variants', fail);
@@ -150,7 +172,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail): void {
         fail(['variants', i, 'glibc', j], `unknown glibc entry "${g}"${didYouMean(g, glibcIds)}`);
     });
     v.patches?.forEach((p, j) => {
-      const bad = patchPathProblem(p);
+      const bad = patchPathProblem(p) ?? options.patchFileProblem?.(p);
       if (bad) fail(['variants', i, 'patches', j], bad);
     });
     if (v.patches?.length) {

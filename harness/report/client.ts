@@ -76,7 +76,8 @@ function errno(n) {
   if (n === null || n === undefined) return '\u2013';
   return ERRNO[n] ? n + ' (' + ERRNO[n] + ')' : String(n);
 }
-function plural(n, one, many) { return n + ' ' + (n === 1 ? one : many || one + 's'); }
+function num(n) { return Number(n).toLocaleString('en-US'); }
+function plural(n, one, many) { return num(n) + ' ' + (n === 1 ? one : many || one + 's'); }
 function expand(s, vals) {
   if (!s) return '';
   if (s.charAt(0) === '\u0000') return s.slice(1);
@@ -239,6 +240,7 @@ function header() {
     h('span', null, ['Run ', h('code', null, run.id)]),
     h('span', null, ['Matrix ', h('code', null, run.matrix.name), ' ', h('span', 'dim-text', '(' + run.matrix.path + ')')]),
     h('span', null, ['Started ' + fmtDate(run.startedAt)]),
+    run.finishedAt ? h('span', null, ['Finished ' + fmtDate(run.finishedAt)]) : null,
     h('span', null, ['Duration ' + fmtMs(run.durationMs)])
   ]);
   var state = run.complete
@@ -253,13 +255,13 @@ function summary() {
   ORDER.forEach(function (st) {
     var n = sum[st] || 0;
     var b = btn('card ' + st + (n ? '' : ' zero'), [
-      h('span', 'cnum', String(n)),
+      h('span', 'cnum', num(n)),
       h('span', 'clab', [h('span', 'sym', SYM[st]), ' ' + LABEL[st]]),
       h('span', 'cpct', total ? (100 * n / total).toFixed(n && n * 1000 < total ? 2 : 1) + '%' : '')
     ], function () { F.status = F.status.length === 1 && F.status[0] === st ? [] : [st]; syncControls(); apply(); writeHash(); $('matrix').scrollIntoView({ block: 'start' }); }, 'Show only ' + LABEL[st].toLowerCase() + ' cells');
     cards.appendChild(b);
   });
-  cards.appendChild(h('div', 'card total', [h('span', 'cnum', String(total)), h('span', 'clab', 'cells'), h('span', 'cpct', plural(rows.length, 'row') + ' \u00d7 ' + plural(NS, 'stage'))]));
+  cards.appendChild(h('div', 'card total', [h('span', 'cnum', num(total)), h('span', 'clab', 'cells'), h('span', 'cpct', plural(rows.length, 'row') + ' \u00d7 ' + plural(NS, 'stage'))]));
   var bar = h('div', 'bar');
   ORDER.forEach(function (st) {
     if (!sum[st]) return;
@@ -279,11 +281,10 @@ function summary() {
     ['Tool', env.tool],
     ['Host', env.hostname],
     ['Builds', D.builds.length + ' (' + okBuilds + ' ok, ' + (D.builds.length - okBuilds) + ' failed, ' + cached + ' cached)'],
-    ['Matrix digest', run.matrix.digest]
+    ['Matrix digest', run.matrix.digest && run.matrix.digest.length > 23 ? run.matrix.digest.slice(0, 22) + '\u2026' : run.matrix.digest]
   ];
   if (run.filter) envList.push(['Cell filter', run.filter]);
   if (run.shard) envList.push(['Shard', (run.shard.index + 1) + ' of ' + run.shard.count]);
-  if (run.finishedAt) envList.push(['Finished', fmtDate(run.finishedAt)]);
   var dl = h('dl', 'env');
   envList.forEach(function (kv) { dl.appendChild(h('div', null, [h('dt', null, kv[0]), h('dd', null, kv[1] === null || kv[1] === undefined ? '\u2013' : String(kv[1]))])); });
   return h('section', 'summary', [cards, bar, dl]);
@@ -317,10 +318,10 @@ function changesSection() {
     if (!g.length) return;
     any = true;
     var det = h('details', 'vgroup v-' + v);
-    det.open = v === 'NEW-FAIL' || v === 'INFRA' || v === 'FIXED' || g.length <= 10;
+    det.open = v === 'NEW-FAIL' || v === 'INFRA' || v === 'FIXED' || g.length <= 5;
     det.appendChild(h('summary', null, [h('span', 'vname', v), h('span', 'vcount', String(g.length)), h('span', 'vhelp', VHELP[v])]));
     var ul = h('ul', 'chglist');
-    var LIMIT = 100;
+    var LIMIT = 20;
     g.slice(0, LIMIT).forEach(function (x) { ul.appendChild(changeLine(x)); });
     det.appendChild(ul);
     if (g.length > LIMIT) {
@@ -356,7 +357,7 @@ function selectFor(key, label, values, help) {
     if (help && help[v]) opt.title = help[v];
     s.appendChild(opt);
   });
-  s.addEventListener('change', function () { F[key] = s.value ? [s.value] : []; apply(); writeHash(); });
+  s.addEventListener('change', function () { F[key] = s.value ? s.value.split(',') : []; apply(); writeHash(); });
   controls[key] = s;
   return h('label', 'fl', [h('span', 'fname', label), s]);
 }
@@ -410,6 +411,16 @@ function syncControls() {
   ['glibc', 'variant', 'link', 'scenario', 'stage', 'change'].forEach(function (k) {
     var s = controls[k];
     if (!s) return;
+    var multi = s.querySelector('option.multi');
+    if (multi) multi.remove();
+    if (F[k].length > 1) {
+      // Several values (from a link): show them as one extra option.
+      multi = h('option', 'multi', F[k].join(', '));
+      multi.value = F[k].join(',');
+      s.appendChild(multi);
+      s.value = multi.value;
+      return;
+    }
     var v = F[k][0] || '';
     var ok = false;
     for (var i = 0; i < s.options.length; i++) if (s.options[i].value === v) ok = true;
@@ -419,31 +430,44 @@ function syncControls() {
 }
 
 // ---------- the grid ----------
+// Rows are flex rows of fixed-width cells (not a <table>): with content-visibility the browser lays out
+// and paints only the rows near the view, so 10,000 cells stay fast to show and to filter.
 var table, countEl, colHeads = [];
+function div(cls, role) {
+  var e = document.createElement('div');
+  e.className = cls;
+  if (role) e.setAttribute('role', role);
+  return e;
+}
 function buildGrid() {
-  table = h('table', 'grid');
+  table = div('grid', 'grid');
   table.id = 'grid';
-  var thead = h('thead');
-  var tr = h('tr');
-  AXES.forEach(function (a) { tr.appendChild(h('th', 'lab head', a)); });
-  stages.forEach(function (st) {
-    var th = h('th', 'stage', h('span', null, st));
-    th.title = st + (stageHelp[st] ? ': ' + stageHelp[st] : '');
-    th.scope = 'col';
-    colHeads.push(th);
-    tr.appendChild(th);
+  table.setAttribute('aria-label', 'Cells: rows are glibc, variant, link and scenario; columns are stages');
+  table.setAttribute('aria-rowcount', String(rows.length + 1));
+  // Label columns as wide as their longest value (monospace: 1ch per character).
+  AXES.forEach(function (a, k) {
+    var w = a.length;
+    rows.forEach(function (r) { if (r[a].length > w) w = r[a].length; });
+    table.style.setProperty('--w' + k, Math.min(w, 48) + 2 + 'ch');
   });
-  thead.appendChild(tr);
-  table.appendChild(thead);
-  var tbody = document.createElement('tbody');
+  var head = div('grow ghead', 'row');
+  AXES.forEach(function (a, k) { var x = div('lab head a' + k, 'columnheader'); x.textContent = a; head.appendChild(x); });
+  stages.forEach(function (st) {
+    var th = div('stage', 'columnheader');
+    th.appendChild(h('span', null, st));
+    th.title = st + (stageHelp[st] ? ': ' + stageHelp[st] : '');
+    colHeads.push(th);
+    head.appendChild(th);
+  });
+  table.appendChild(head);
+  var body = div('gbody', 'rowgroup');
   var frag = document.createDocumentFragment();
   for (var r = 0; r < rows.length; r++) {
     var R = rows[r];
-    var trr = document.createElement('tr');
+    var trr = div('grow', 'row');
     R.labs = [];
     for (var a = 0; a < 4; a++) {
-      var th = document.createElement('th');
-      th.className = 'lab';
+      var th = div('lab a' + a, 'rowheader');
       th.textContent = R[AXES[a]];
       if (a === 3 && scenHelp[R.scenario]) th.title = scenHelp[R.scenario];
       R.labs.push(th);
@@ -451,15 +475,16 @@ function buildGrid() {
     }
     R.tds = new Array(NS);
     for (var col = 0; col < NS; col++) {
-      var td = document.createElement('td');
       var ci = grid[r * NS + col];
+      var td;
       if (ci < 0) {
-        td.className = 'none';
+        td = div('none', 'gridcell');
       } else {
         var c = cells[ci];
-        td.className = 'c ' + c.status;
+        td = div('c ' + c.status, 'gridcell');
         td.textContent = SYM[c.status];
         td.setAttribute('data-i', String(ci));
+        td.setAttribute('aria-label', LABEL[c.status]);
         td.tabIndex = -1;
         c.td = td;
       }
@@ -469,25 +494,25 @@ function buildGrid() {
     R.tr = trr;
     frag.appendChild(trr);
   }
-  tbody.appendChild(frag);
-  table.appendChild(tbody);
+  body.appendChild(frag);
+  table.appendChild(body);
   var first = cells.length ? cells[0].td : null;
   if (first) first.tabIndex = 0;
 
   table.addEventListener('click', function (ev) {
-    var td = ev.target.closest ? ev.target.closest('td.c') : null;
+    var td = ev.target.closest ? ev.target.closest('.c[data-i]') : null;
     if (td) openCell(cells[+td.getAttribute('data-i')].id);
   });
   table.addEventListener('mouseover', function (ev) {
     var td = ev.target;
-    if (td.tagName !== 'TD' || td.title || !td.hasAttribute('data-i')) return;
+    if (!td.hasAttribute || td.title || !td.hasAttribute('data-i')) return;
     var c = cells[+td.getAttribute('data-i')];
     var r = reasonOf(c);
     td.title = c.id + '\n' + LABEL[c.status] + (r ? ': ' + r : '') + (c.change && c.change.verdict.indexOf('UNCHANGED') ? '\n' + c.change.verdict : '');
   });
   table.addEventListener('keydown', function (ev) {
     var td = ev.target;
-    if (td.tagName !== 'TD' || !td.hasAttribute('data-i')) return;
+    if (!td.hasAttribute || !td.hasAttribute('data-i')) return;
     var c = cells[+td.getAttribute('data-i')];
     if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); openCell(c.id); return; }
     var d = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[ev.key];
@@ -538,17 +563,16 @@ function apply() {
       rowsShown++;
       var newG = !prev || prev.glibc !== R.glibc;
       var newV = newG || prev.variant !== R.variant;
-      R.tr.className = newG ? 'gstart' : newV ? 'vstart' : '';
-      R.labs[0].className = 'lab' + (newG ? '' : ' rep');
-      R.labs[1].className = 'lab' + (newV ? '' : ' rep');
-      R.labs[2].className = 'lab' + (newV || prev.link !== R.link ? '' : ' rep');
-      R.labs[3].className = 'lab';
+      R.tr.className = 'grow' + (newG ? ' gstart' : newV ? ' vstart' : '');
+      R.labs[0].className = 'lab a0' + (newG ? '' : ' rep');
+      R.labs[1].className = 'lab a1' + (newV ? '' : ' rep');
+      R.labs[2].className = 'lab a2' + (newV || prev.link !== R.link ? '' : ' rep');
       prev = R;
     }
   }
   var filtered = LIST_KEYS.some(function (k) { return F[k].length; }) || !!F.q;
   clear(countEl).appendChild(document.createTextNode(filtered
-    ? 'Showing ' + shown + ' of ' + cells.length + ' cells in ' + plural(rowsShown, 'row')
+    ? 'Showing ' + num(shown) + ' of ' + plural(cells.length, 'cell') + ' in ' + plural(rowsShown, 'row')
     : plural(cells.length, 'cell') + ' in ' + plural(rows.length, 'row')));
   $('empty').hidden = shown > 0;
   renderProblems();
@@ -611,9 +635,13 @@ function buildsSection() {
   var tb = h('tbody');
   D.builds.forEach(function (b) {
     tb.appendChild(h('tr', b.status === 'ok' ? '' : 'bad', [h('td', null, h('code', null, b.key)), h('td', null, b.glibc), h('td', null, b.variant),
-      h('td', null, b.status === 'ok' ? statusBadge('pass') : statusBadge('error')), h('td', null, yn(b.cached)), h('td', 'num', fmtMs(b.durationMs)),
+      h('td', null, b.status === 'ok' ? h('span', 'badge pass', 'ok') : h('span', 'badge error', 'failed')), h('td', null, yn(b.cached)), h('td', 'num', fmtMs(b.durationMs)),
       h('td', null, [b.description, b.reason ? h('div', 'why', b.reason) : null])]));
-    if (b.logTail) tb.appendChild(h('tr', null, h('td', 'logcell', h('pre', 'log', b.logTail))));
+    if (b.logTail) {
+      var lc = h('td', 'logcell', h('pre', 'log', b.logTail));
+      lc.colSpan = 7;
+      tb.appendChild(h('tr', null, lc));
+    }
   });
   t.appendChild(tb);
   det.appendChild(h('div', 'scrollx', t));
@@ -656,6 +684,9 @@ function observationsTable(obs) {
   var tb = h('tbody');
   fields.forEach(function (f) {
     var tr = h('tr', null, h('th', null, f[0]));
+    var seen = obs.map(function (o) { return String(f[1](o)); });
+    // Values that differ between the observations (other than pid/tid) are what a reviewer looks for.
+    if (f[0] !== 'tid' && seen.some(function (x) { return x !== seen[0]; })) tr.className = 'differs';
     obs.forEach(function (o) {
       var v = f[1](o);
       var td = h('td', v === null || v === undefined ? 'null' : null, v === null || v === undefined ? '\u2013' : String(v));
@@ -684,7 +715,10 @@ function panelHead(id, badge, extra) {
 }
 function renderPanel() {
   if (!F.cell) { panel.hidden = true; document.body.classList.remove('panel-open'); return; }
-  clear(panelBody);
+  // A fresh element starts scrolled to the top, without forcing a layout as setting scrollTop would.
+  var fresh = h('div', 'pbody');
+  panel.replaceChild(fresh, panelBody);
+  panelBody = fresh;
   panel.hidden = false;
   document.body.classList.add('panel-open');
   var c = byId.get(F.cell);
@@ -708,7 +742,7 @@ function renderPanel() {
   if (f.reason) panelBody.appendChild(h('p', 'callout ' + c.status, f.reason));
   if (c.change) {
     var cv = c.change;
-    panelBody.appendChild(h('p', 'vline', [h('span', 'vchip v-' + cv.verdict, cv.verdict), ' compared with baseline ' + D.base.run.id + ': ' + (cv.before || 'absent') + ' \u2192 ' + (cv.after || 'absent') + '. ' + VHELP[cv.verdict] + '.']));
+    panelBody.appendChild(h('p', 'vline', [h('span', 'vchip v-' + cv.verdict, cv.verdict), ' ', h('b', null, (cv.before || 'absent') + ' \u2192 ' + (cv.after || 'absent')), ' since baseline ', h('code', null, D.base.run.id), ': ' + VHELP[cv.verdict] + '.']));
   }
 
   // Expected vs observed.
@@ -757,7 +791,6 @@ function renderPanel() {
     ['patches', patches]
   ])));
   panelBody.appendChild(sectionP('Environment', envTable()));
-  panelBody.scrollTop = 0;
 }
 function openCell(id) {
   F.cell = id;
@@ -923,29 +956,30 @@ button.card:hover { background: var(--soft); }
 .reset:hover, .more:hover, .copy:hover, .linkbtn:hover { background: var(--soft); }
 .copy.done, .linkbtn.done { color: var(--pass); border-color: var(--pass); }
 
-.gridwrap { overflow: auto; max-height: 72vh; border: 1px solid var(--border); border-radius: 8px; }
-table.grid { border-collapse: separate; border-spacing: 0; font-size: 12.5px; }
-table.grid thead th { position: sticky; top: 0; z-index: 2; background: var(--card); border-bottom: 1px solid var(--border); }
-table.grid th.head { text-align: left; vertical-align: bottom; padding: 6px 10px; color: var(--muted); font-weight: 600; text-transform: uppercase; font-size: 11px; letter-spacing: .05em; }
-table.grid th.stage { vertical-align: bottom; padding: 6px 0; width: 30px; min-width: 30px; font-weight: 500; color: var(--muted); }
-table.grid th.stage span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; display: inline-block; font-family: var(--mono); font-size: 11.5px; color: var(--fg); }
-table.grid th.lab { text-align: left; font-weight: 500; padding: 0 10px; white-space: nowrap; background: var(--card); font-family: var(--mono); font-size: 12px; }
-table.grid th.lab.rep { color: transparent; }
-table.grid th.lab.rep::selection { color: var(--fg); }
-table.grid tr.gstart > * { border-top: 2px solid var(--border); }
-table.grid tr.vstart > * { border-top: 1px solid var(--soft); }
-table.grid tbody tr:first-child > * { border-top: 0; }
-table.grid tbody tr:hover th.lab { background: var(--soft); }
-td.c, td.none { width: 30px; min-width: 30px; height: 24px; text-align: center; padding: 0; font-weight: 700; border: 2px solid var(--card); border-radius: 5px; }
-td.c { cursor: pointer; user-select: none; }
+.gridwrap { overflow: auto; max-height: 72vh; width: fit-content; max-width: 100%; border: 1px solid var(--border); border-radius: 8px; background: var(--card); }
+.grid { width: max-content; font-size: 12.5px; }
+.grow { display: flex; align-items: stretch; }
+.gbody .grow { content-visibility: auto; contain-intrinsic-size: auto 26px; }
+.ghead { position: sticky; top: 0; z-index: 2; background: var(--card); border-bottom: 1px solid var(--border); }
+.lab { flex: 0 0 auto; padding: 0 10px; white-space: nowrap; overflow: hidden; text-overflow: ellipsis; font-family: var(--mono); font-size: 12px; line-height: 26px; box-sizing: content-box; }
+.lab.a0 { width: var(--w0); } .lab.a1 { width: var(--w1); } .lab.a2 { width: var(--w2); } .lab.a3 { width: var(--w3); }
+.lab.head { align-self: flex-end; font-family: inherit; color: var(--muted); font-weight: 600; text-transform: uppercase; font-size: 11px; letter-spacing: .05em; line-height: 1.2; padding-bottom: 8px; }
+.lab.rep { color: transparent; }
+.stage { flex: 0 0 30px; width: 30px; display: flex; align-items: flex-end; justify-content: center; padding: 8px 0 6px; }
+.stage span { writing-mode: vertical-rl; transform: rotate(180deg); white-space: nowrap; font-family: var(--mono); font-size: 11.5px; }
+.gbody .grow.gstart { border-top: 2px solid var(--border); }
+.gbody .grow.vstart { border-top: 1px solid var(--soft); }
+.gbody .grow:hover .lab { background: var(--soft); }
+.grid .c, .grid .none { flex: 0 0 26px; width: 26px; height: 22px; margin: 2px; display: flex; align-items: center; justify-content: center; font-weight: 700; border-radius: 5px; }
+.grid .c { cursor: pointer; user-select: none; }
 .c.pass { background: var(--pass-bg); color: var(--pass); }
 .c.fail { background: var(--fail); color: #fff; }
 .c.error { background: var(--error); color: #fff; }
 .c.skip { background: var(--skip-bg); color: var(--skip); font-weight: 500; }
-td.c:hover { filter: brightness(.92); outline: 2px solid var(--fg); outline-offset: -2px; }
-td.c:focus-visible { outline: 2px solid var(--sel); outline-offset: -2px; }
-td.c.dim { opacity: .16; }
-td.c.sel { outline: 3px solid var(--sel); outline-offset: -1px; position: relative; z-index: 1; }
+.grid .c:hover { filter: brightness(.92); outline: 2px solid var(--fg); outline-offset: -2px; }
+.grid .c:focus-visible { outline: 2px solid var(--sel); outline-offset: -2px; }
+.c.dim { opacity: .16; }
+.grid .c.sel { outline: 3px solid var(--sel); outline-offset: -1px; }
 .emptymsg { padding: 24px; text-align: center; color: var(--muted); }
 
 .changes h2 code { font-size: 14px; }
@@ -1010,11 +1044,14 @@ table.obs td.null { color: var(--muted); }
 table.kv.wide th { color: var(--fg); font-weight: 600; }
 table.kv tr.bad td { color: var(--fail); }
 td.bad { color: var(--fail); font-weight: 600; }
-td.mismatch, .state.mismatch { color: var(--fail); font-weight: 650; }
 .state { font-family: var(--mono); font-size: 12.5px; }
 .state.registered { color: var(--pass); } .state.unregistered { color: var(--accent); } .state.unavailable { color: var(--error); }
 .state.none { color: var(--muted); }
 .state.mismatch { text-decoration: underline wavy var(--fail); text-underline-offset: 3px; }
+td.mismatch, .state.mismatch { color: var(--fail); font-weight: 650; }
+td.mismatch .why { font-weight: 400; color: var(--fg); margin-top: 2px; }
+table.obs tr.differs th { color: var(--fg); font-weight: 650; }
+table.obs tr.differs td { background: var(--error-bg); }
 .num { font-variant-numeric: tabular-nums; white-space: nowrap; }
 .scrollx { overflow-x: auto; }
 .codewrap { position: relative; margin: 6px 0; }

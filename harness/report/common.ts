@@ -87,12 +87,15 @@ export function describeObserved(o: Observed): string {
 
 /** Removes what XML 1.0 cannot hold (control characters, lone surrogates), showing escapes as text. */
 export function xmlSafe(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (ch) => {
-      const code = ch.charCodeAt(0);
-      return code < 0x20 ? `\\x${code.toString(16).padStart(2, '0')}` : '\ufffd';
-    })
-    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return (
+    s
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids
+      .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, (ch) => {
+        const code = ch.charCodeAt(0);
+        return code < 0x20 ? `\\x${code.toString(16).padStart(2, '0')}` : '\ufffd';
+      })
+      .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
+  );
 }
 
 export function xmlText(s: string): string {

@@ -7,8 +7,9 @@
  * the cell's own id, build key and axis values are replaced by placeholder characters that the page puts
  * back. The page (client.ts) decodes exactly this layout: change both together, and bump REPORT_DATA_VERSION.
  */
+
+import { type Comparison, compareRuns, VERDICTS } from '../compare/compare.js';
 import { SCENARIOS, STAGES } from '../matrix/catalogue.js';
-import { type Comparison, VERDICTS, compareRuns } from '../compare/compare.js';
 import type { BuildResult, CellResult, CellStatus, Environment, Results, Summary } from '../results/types.js';
 import { groupRows, stageOrder } from './common.js';
 
@@ -99,7 +100,10 @@ function trimZeros<T>(a: T[]): T[] {
   return a;
 }
 
-export function encodeReport(results: Results, opts: { baseline?: Results; title?: string } = {}): ReportData {
+export function encodeReport(
+  results: Results,
+  opts: { baseline?: Results; title?: string } = {},
+): ReportData {
   const strings: string[] = [''];
   const sIdx = new Map<string, number>([['', 0]]);
   const S = (v: string | null | undefined): number => {
@@ -112,8 +116,9 @@ export function encodeReport(results: Results, opts: { baseline?: Results; title
     }
     return i;
   };
-  const tuples: unknown[][] = [];
-  const tIdx = new Map<string, number>();
+  // t[0] is the empty tuple, so index 0 can mean "none" (no patches).
+  const tuples: unknown[][] = [[]];
+  const tIdx = new Map<string, number>([['[]', 0]]);
   const T = (v: unknown[]): number => {
     const k = JSON.stringify(v);
     let i = tIdx.get(k);

@@ -36,7 +36,9 @@ function testcase(c: CellResult, classname: string): string {
     const tag = c.status === 'fail' ? 'failure' : 'error';
     const type = c.status === 'fail' ? 'rseq-mismatch' : 'harness-error';
     body.push(`      <${tag} message="${msg}" type="${type}">${xmlText(details(c))}</${tag}>`);
-    body.push(`      <system-out>${xmlText(`${c.reproduce}\n${c.probe ? `${c.probe.command}\n` : ''}`)}</system-out>`);
+    body.push(
+      `      <system-out>${xmlText(`${c.reproduce}\n${c.probe ? `${c.probe.command}\n` : ''}`)}</system-out>`,
+    );
     const err = [c.probe?.stderrTail, c.logTail].filter((s): s is string => !!s).join('\n--- log ---\n');
     if (err) body.push(`      <system-err>${xmlText(err)}</system-err>`);
   }

@@ -10,9 +10,16 @@ function desc(s: string): string {
   return oneLine(s, 500).replace(/\\/g, '\\\\').replace(/#/g, '\\#');
 }
 
-/** JSON strings are valid YAML 1.2 flow scalars: safe for any content. */
+/**
+ * JSON strings are YAML double-quoted scalars; YAML also forbids some characters JSON writes raw
+ * (DEL, C1 controls, lone surrogates) and parsers split lines at U+2028/U+2029: escape those too.
+ */
 function yamlLine(key: string, value: unknown): string {
-  return `  ${key}: ${JSON.stringify(value)}`;
+  const json = JSON.stringify(value).replace(
+    /[\u007f-\u0084\u0086-\u009f\u2028\u2029\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+  return `  ${key}: ${json}`;
 }
 
 function diagnostics(c: CellResult): string[] {
@@ -42,9 +49,11 @@ export function toTap(results: Results): string {
   cells.forEach((c, i) => {
     const n = i + 1;
     if (c.status === 'pass') out.push(`ok ${n} - ${desc(c.id)}`);
-    else if (c.status === 'skip') out.push(`ok ${n} - ${desc(c.id)} # SKIP ${desc(c.reason ?? c.expected.why)}`);
+    else if (c.status === 'skip')
+      out.push(`ok ${n} - ${desc(c.id)} # SKIP ${desc(c.reason ?? c.expected.why)}`);
     else out.push(`not ok ${n} - ${desc(c.id)}`, ...diagnostics(c));
   });
-  if (!results.run.complete) out.push(`# run interrupted: ${oneLine(results.run.interrupted ?? 'unknown reason')}`);
+  if (!results.run.complete)
+    out.push(`# run interrupted: ${oneLine(results.run.interrupted ?? 'unknown reason')}`);
   return `${out.join('\n')}\n`;
 }

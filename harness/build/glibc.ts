@@ -1,0 +1,317 @@
+/**
+ * Real glibc builds in containers, cached by build key. A build with no patches is built cold and keeps
+ * its source and object trees; a variant (a patch series) starts from a copy of those trees, applies its
+ * patches and re-runs make, so a patch touching a few files recompiles a few files.
+ *
+ * Cache entry: CACHE/builds/<key>/{install/, tree/ (unpatched builds only), logs/build.log, manifest.json}.
+ * Entries are built under a temporary name and renamed into place; manifest.json lists every installed
+ * file's sha256 and is checked on use, so a damaged entry is rebuilt rather than trusted.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ContainerSession } from '../docker/containers.js';
+import { tail } from '../docker/host-setup.js';
+import type { SuiteImages } from '../docker/images.js';
+import type { GlibcEntry, VariantEntry } from '../matrix/schema.js';
+import type { Log } from '../util/log.js';
+import type { ReadyBuild } from './build.js';
+import { buildKey } from './build.js';
+import { touchEntry } from './cache.js';
+import { withLock } from './lock.js';
+import { IMAGES_DIR } from '../util/paths.js';
+import { BASE_CONFIGURE, BUILD_PATHS, BUILD_SCRIPT_FILE, classifyLine, PATCH_FAILED_EXIT, type Phase } from './recipe.js';
+
+let scriptText: string | undefined;
+export async function buildScript(): Promise<string> {
+  scriptText ??= await readFile(join(IMAGES_DIR, BUILD_SCRIPT_FILE), 'utf8');
+  return scriptText;
+}
+import type { ResolvedSource } from './sources.js';
+
+export interface PatchFile {
+  /** As the matrix names it, relative to patches/. */
+  name: string;
+  path: string;
+  sha256: string;
+}
+
+export interface BuildProgress {
+  (ev: { build: string; phase?: Phase; compiled?: number; note?: string }): void;
+}
+
+export interface GlibcBuildContext {
+  session: ContainerSession;
+  cacheDir: string;
+  log: Log;
+  makeJobs: number;
+  rebuild: boolean;
+  progress?: BuildProgress;
+  /** glibc tests to run from the variant's build tree (e.g. misc/tst-rseq). */
+  glibcTests: string[];
+}
+
+export interface BuildSpec {
+  glibc: GlibcEntry;
+  variant: VariantEntry;
+  images: SuiteImages;
+  source: ResolvedSource;
+  patches: PatchFile[];
+}
+
+export class BuildError extends Error {
+  constructor(
+    message: string,
+    readonly phase: Phase | 'prepare',
+    readonly logTail: string,
+    readonly logPath?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Manifest {
+  key: string;
+  description: string;
+  createdAt: string;
+  mode: 'cold' | 'incremental';
+  baseKey?: string;
+  durationMs: number;
+  phases: Partial<Record<Phase, number>>;
+  compiledFiles: number;
+  files: Record<string, string>;
+  glibcTests?: Record<string, string>;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+/** Every regular file under dir with its sha256 (symlinks by their target text). */
+export async function treeDigests(dir: string): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isSymbolicLink()) out[relative(dir, p)] = `link:${await readlink(p)}`;
+      else if (e.isFile()) out[relative(dir, p)] = await sha256File(p);
+    }
+  };
+  await walk(dir);
+  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export function configureArgs(entry: GlibcEntry): string[] {
+  return [...BASE_CONFIGURE, ...('configure' in entry && entry.configure ? entry.configure : [])];
+}
+
+export async function keyOf(spec: BuildSpec, patches: readonly PatchFile[]): Promise<string> {
+  const script = await buildScript();
+  return buildKey({
+    source: spec.source.digest,
+    configure: configureArgs(spec.glibc),
+    toolchain: spec.images.toolchainId,
+    script: createHash('sha256').update(script).digest('hex'),
+    patches: patches.map((p) => p.sha256),
+  });
+}
+
+/** Checks an entry against its manifest; returns why it is damaged, or undefined. */
+export async function verifyEntry(dir: string): Promise<string | undefined> {
+  let m: Manifest;
+  try {
+    m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  } catch {
+    return 'manifest.json is missing or unreadable';
+  }
+  const now = await treeDigests(join(dir, 'install')).catch(() => ({}) as Record<string, string>);
+  for (const [f, d] of Object.entries(m.files)) {
+    if (now[f] === undefined) return `${f} is missing`;
+    if (now[f] !== d) return `${f} does not match its checksum`;
+  }
+  return undefined;
+}
+
+async function readManifest(dir: string): Promise<Manifest> {
+  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+}
+
+function ready(spec: BuildSpec, key: string, dir: string, m: Manifest, cached: boolean): ReadyBuild {
+  return {
+    key,
+    glibc: spec.glibc.id,
+    variant: spec.variant.id,
+    image: spec.images.toolchain,
+    probeMakeVars: { GLIBC_PREFIX: BUILD_PATHS.prefix },
+    binds: [`${join(dir, 'install')}:${BUILD_PATHS.prefix}:ro`],
+    description: m.description,
+    cached,
+    durationMs: cached ? 0 : m.durationMs,
+    ...(m.glibcTests ? { glibcTests: m.glibcTests } : {}),
+    buildInfo: { mode: m.mode, compiledFiles: m.compiledFiles, phases: m.phases, ...(m.baseKey ? { baseKey: m.baseKey } : {}) },
+  };
+}
+
+/** The installed glibc for a (source, variant), built where the cache lacks it or holds a damaged copy. */
+export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec): Promise<ReadyBuild> {
+  const key = await keyOf(spec, spec.patches);
+  const root = join(ctx.cacheDir, 'builds');
+  const dir = join(root, key);
+  await mkdir(root, { recursive: true });
+  return withLock(
+    join(root, `${key}.lock`),
+    async () => {
+      if (existsSync(dir)) {
+        const damage = ctx.rebuild ? 'a rebuild was asked for' : await verifyEntry(dir);
+        if (!damage) {
+          await touchEntry(dir);
+          return ready(spec, key, dir, await readManifest(dir), true);
+        }
+        ctx.log.warn(`build ${key} (${spec.glibc.id}/${spec.variant.id}): ${damage}; building it again`);
+        await rm(dir, { recursive: true, force: true });
+      }
+      let base: { key: string; dir: string } | undefined;
+      if (spec.patches.length) {
+        const baseSpec: BuildSpec = { ...spec, patches: [], variant: { id: `${spec.variant.id}~base` } };
+        const b = await ensureGlibcBuild({ ...ctx, rebuild: false }, baseSpec);
+        base = { key: b.key, dir: join(root, b.key) };
+        if (!existsSync(join(base.dir, 'tree', 'build'))) base = undefined;
+      }
+      const m = await runBuild(ctx, spec, key, dir, base);
+      return ready(spec, key, dir, m, false);
+    },
+    () => ctx.log.info(`waiting for another run that is building ${key}`),
+  );
+}
+
+async function runBuild(
+  ctx: GlibcBuildContext,
+  spec: BuildSpec,
+  key: string,
+  dir: string,
+  base: { key: string; dir: string } | undefined,
+): Promise<Manifest> {
+  const label = `${spec.glibc.id}/${spec.variant.id}`;
+  const tmp = join(ctx.cacheDir, 'builds', `.tmp-${key}-${randomBytes(4).toString('hex')}`);
+  const started = Date.now();
+  const phases: Partial<Record<Phase, number>> = {};
+  let phase: Phase | 'prepare' = 'prepare';
+  let phaseStart = started;
+  let compiled = 0;
+  let failedPatch: string | undefined;
+  const mode = base ? 'incremental' : 'cold';
+  try {
+    await mkdir(join(tmp, 'meta', 'patches'), { recursive: true });
+    await mkdir(join(tmp, 'install'), { recursive: true });
+    await mkdir(join(tmp, 'logs'), { recursive: true });
+    await writeFile(join(tmp, 'meta', 'build.sh'), await buildScript(), { mode: 0o755 });
+    await writeFile(join(tmp, 'meta', 'configure.args'), `${configureArgs(spec.glibc).join('\n')}\n`);
+    await writeFile(join(tmp, 'meta', 'tests.txt'), ctx.glibcTests.map((t) => `${t}\n`).join(''));
+    for (const [i, p] of spec.patches.entries()) {
+      const safe = p.name.replace(/[^A-Za-z0-9._-]+/g, '_');
+      await cp(p.path, join(tmp, 'meta', 'patches', `${String(i + 1).padStart(4, '0')}-${safe}.patch`));
+    }
+    if (base) {
+      ctx.progress?.({ build: label, note: `copying the build tree of ${base.key}` });
+      await cp(join(base.dir, 'tree'), join(tmp, 'tree'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+    } else await mkdir(join(tmp, 'tree'), { recursive: true });
+    const logFile = join(tmp, 'logs', 'build.log');
+    const r = await ctx.session.run({
+      image: spec.images.toolchain,
+      cmd: ['/bin/bash', `${BUILD_PATHS.meta}/build.sh`],
+      env: { MODE: mode, MAKE_JOBS: String(ctx.makeJobs), LANG: 'C.UTF-8' },
+      binds: [
+        `${spec.source.tarball}:${BUILD_PATHS.source}:ro`,
+        ...(spec.source.debianTarball ? [`${spec.source.debianTarball}:${BUILD_PATHS.debian}:ro`] : []),
+        `${join(tmp, 'meta')}:${BUILD_PATHS.meta}:ro`,
+        `${join(tmp, 'tree')}:${BUILD_PATHS.tree}`,
+        `${join(tmp, 'install')}:${BUILD_PATHS.prefix}`,
+      ],
+      network: 'none',
+      timeoutMs: 3 * 3600_000,
+      purpose: `build ${label}`,
+      logFile,
+      onLine: (line) => {
+        const c = classifyLine(line);
+        if (c.phase) {
+          const now = Date.now();
+          if (phase !== 'prepare') phases[phase] = now - phaseStart;
+          phase = c.phase;
+          phaseStart = now;
+          ctx.progress?.({ build: label, phase: c.phase, compiled });
+        } else if (c.compiled) {
+          compiled++;
+          if (compiled % 25 === 0) ctx.progress?.({ build: label, phase: phase === 'prepare' ? 'make' : phase, compiled });
+        } else if (c.failedPatch) failedPatch = c.failedPatch;
+      },
+    });
+    if (r.exitCode !== 0) {
+      const log = await readFile(logFile, 'utf8').catch(() => `${r.stdout}\n${r.stderr}`);
+      const failedLog = join(ctx.cacheDir, 'builds', 'failed', `${key}.log`);
+      await mkdir(join(failedLog, '..'), { recursive: true });
+      await cp(logFile, failedLog).catch(() => {});
+      if (r.exitCode === PATCH_FAILED_EXIT && failedPatch)
+        throw new BuildError(`patch ${failedPatch} does not apply`, 'patch', tail(log, 40), failedLog);
+      throw new BuildError(
+        `the build failed in phase ${phase} (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`})`,
+        phase,
+        tail(log, 40),
+        failedLog,
+      );
+    }
+    const last = phase as Phase | 'prepare';
+    if (last !== 'prepare') phases[last] = Date.now() - phaseStart;
+    const testsFile = join(tmp, 'install', '.rseq-matrix', 'glibc-tests.txt');
+    const glibcTests = existsSync(testsFile)
+      ? Object.fromEntries(
+          (await readFile(testsFile, 'utf8'))
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => l.split(' ') as [string, string]),
+        )
+      : undefined;
+    // A variant keeps only what it installed; the unpatched build keeps its trees for the variants.
+    if (spec.patches.length) await rm(join(tmp, 'tree'), { recursive: true, force: true });
+    const manifest: Manifest = {
+      key,
+      description: `${spec.source.description}${spec.patches.length ? ` + ${spec.patches.map((p) => p.name).join(', ')}` : ''}`,
+      createdAt: new Date().toISOString(),
+      mode,
+      ...(base ? { baseKey: base.key } : {}),
+      durationMs: Date.now() - started,
+      phases,
+      compiledFiles: compiled,
+      files: await treeDigests(join(tmp, 'install')),
+      ...(glibcTests ? { glibcTests } : {}),
+    };
+    await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
+    await rename(tmp, dir);
+    ctx.log.info(
+      `built ${label} (${mode}, ${compiled} files compiled) in ${(manifest.durationMs / 1000).toFixed(0)} s: ${key}`,
+    );
+    return manifest;
+  } catch (e) {
+    if (e instanceof BuildError) throw e;
+    throw new BuildError(`${(e as Error).message}`, phase, '');
+  } finally {
+    await rm(tmp, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+export async function entrySize(dir: string): Promise<number> {
+  let total = 0;
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile()) total += (await stat(p)).size;
+    }
+  };
+  await walk(dir).catch(() => {});
+  return total;
+}

@@ -1,0 +1,37 @@
+/**
+ * The build recipe: where things are in a build container and the phases its script announces. Pure.
+ */
+
+export const PHASES = ['unpack', 'debian-patches', 'patch', 'configure', 'make', 'install', 'glibc-tests', 'done'] as const;
+export type Phase = (typeof PHASES)[number];
+
+/** Inside the build container. */
+export const BUILD_PATHS = {
+  /** The source tarball (read-only). */
+  source: '/in/source.tar',
+  debian: '/in/debian.tar',
+  /** configure.args, patches/NNNN-*.patch, tests.txt (read-only). */
+  meta: '/in/meta',
+  /** src/ and build/ (the trees incremental builds start from). */
+  tree: '/work',
+  prefix: '/opt/glibc',
+} as const;
+
+export const PATCH_FAILED_EXIT = 10;
+
+/** The script itself lives in images/glibc-build.sh; its text is part of every build key. */
+export const BUILD_SCRIPT_FILE = 'glibc-build.sh';
+
+/** Options the harness always gives configure; a matrix entry's own come after them. */
+export const BASE_CONFIGURE = ['--disable-werror', '--disable-profile', '--without-selinux'];
+
+/** Reads a line of build output: a phase marker, a compiled file, or nothing of note. */
+export function classifyLine(line: string): { phase?: Phase; compiled?: boolean; failedPatch?: string } {
+  if (line.startsWith('@@phase ')) {
+    const p = line.slice(8).trim() as Phase;
+    return PHASES.includes(p) ? { phase: p } : {};
+  }
+  if (line.startsWith('@@failed-patch ')) return { failedPatch: line.slice(15).trim() };
+  if (/^(gcc|cc|g\+\+)\s.*\s-c(\s|$)/.test(line)) return { compiled: true };
+  return {};
+}

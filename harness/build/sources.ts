@@ -1,0 +1,181 @@
+/**
+ * glibc sources on the host: Debian source packages fetched over HTTP from the mirror and verified
+ * against the checksums their .dsc lists, a developer's tarball (path or URL, with its sha256), or a
+ * git tree (exported with `git archive`). Each ends up as one verified tarball in the cache, named by
+ * its digest, which is what builds unpack.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
+import type { GlibcEntry } from '../matrix/schema.js';
+import { HostError } from '../util/errors.js';
+import type { Log } from '../util/log.js';
+import { newestVersion, parseDeb822, sha256Files, sourceVersions, upstreamVersion } from './debian.js';
+
+export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
+
+export interface ResolvedSource {
+  /** What the source is, for people: "Debian glibc 2.36-9+deb12u14 (orig only)". */
+  description: string;
+  /** Digest of everything that goes into the unpacked tree. Part of the build key. */
+  digest: string;
+  /** Tarball of the upstream tree (host path). */
+  tarball: string;
+  /** Debian's packaging tarball, when its patch series is applied. */
+  debianTarball?: string;
+  version: string;
+}
+
+export class SourceError extends Error {}
+
+async function sha256File(path: string): Promise<string> {
+  const h = createHash('sha256');
+  await pipeline(createReadStream(path), h);
+  return h.digest('hex');
+}
+
+async function httpGet(url: string): Promise<Response> {
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch (e) {
+    throw new SourceError(`download of ${url} failed: ${(e as Error).cause ?? (e as Error).message}`);
+  }
+  if (!res.ok || !res.body) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`);
+  return res;
+}
+
+/**
+ * Downloads `url` to `dest` unless `dest` already holds a file with the expected sha256. The file is
+ * written beside its destination and renamed into place only once its digest matches.
+ */
+export async function fetchVerified(url: string, dest: string, sha256: string, log: Log): Promise<void> {
+  if (existsSync(dest)) {
+    if ((await sha256File(dest)) === sha256) return;
+    log.warn(`${dest} does not match its checksum: downloading it again`);
+    await rm(dest, { force: true });
+  }
+  await mkdir(join(dest, '..'), { recursive: true });
+  const tmp = `${dest}.${process.pid}.part`;
+  log.info(`fetching ${url}`);
+  const res = await httpGet(url);
+  const h = createHash('sha256');
+  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+  body.on('data', (b: Buffer) => h.update(b));
+  try {
+    await pipeline(body, createWriteStream(tmp));
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw new SourceError(`download of ${url} failed: ${(e as Error).message}`);
+  }
+  const got = h.digest('hex');
+  if (got !== sha256) {
+    await rm(tmp, { force: true });
+    throw new SourceError(`checksum mismatch for ${url}: expected sha256 ${sha256}, got ${got}`);
+  }
+  await rename(tmp, dest);
+}
+
+/** The newest version of glibc in a suite, from the mirror's Sources index; cached per day. */
+async function latestVersion(mirror: string, suite: string, cacheDir: string, log: Log): Promise<{ version: string; directory: string }> {
+  const day = new Date().toISOString().slice(0, 10);
+  const cached = join(cacheDir, 'sources', 'index', `${suite}-${day}.json`);
+  if (existsSync(cached)) return JSON.parse(await readFile(cached, 'utf8'));
+  const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
+  log.info(`resolving the newest glibc in ${suite} (${url})`);
+  const res = await httpGet(url);
+  const xz = execa('xz', ['-dc'], { input: Buffer.from(await res.arrayBuffer()), encoding: 'utf8', reject: false, maxBuffer: 512 * 2 ** 20 });
+  const text = (await xz).stdout as string;
+  const versions = sourceVersions(parseDeb822(text), 'glibc');
+  const newest = newestVersion(versions.map((v) => v.version));
+  const found = versions.find((v) => v.version === newest);
+  if (!found) throw new SourceError(`no glibc source package in ${suite} (${url})`);
+  await mkdir(join(cached, '..'), { recursive: true });
+  await writeFile(cached, JSON.stringify(found));
+  return found;
+}
+
+/** A cached copy of a file whose digest is known: the cache is keyed by content. */
+function cachedBlob(cacheDir: string, sha256: string, name: string): string {
+  return join(cacheDir, 'sources', 'blobs', `${sha256.slice(0, 16)}-${name}`);
+}
+
+export async function resolveSource(entry: GlibcEntry, cacheDir: string, baseDir: string, log: Log): Promise<ResolvedSource> {
+  if (entry.source === 'debian') {
+    const mirror = entry.debian.mirror ?? DEFAULT_MIRROR;
+    let version = entry.debian.version ?? 'latest';
+    let directory = 'pool/main/g/glibc';
+    if (version === 'latest') ({ version, directory } = await latestVersion(mirror, entry.debian.suite, cacheDir, log));
+    const noEpoch = version.replace(/^\d+:/, '');
+    const dscName = `glibc_${noEpoch}.dsc`;
+    const dscPath = join(cacheDir, 'sources', 'dsc', dscName);
+    if (!existsSync(dscPath)) {
+      const res = await httpGet(`${mirror}/${directory}/${dscName}`);
+      await mkdir(join(dscPath, '..'), { recursive: true });
+      await writeFile(dscPath, Buffer.from(await res.arrayBuffer()));
+    }
+    const dsc = parseDeb822(await readFile(dscPath, 'utf8'))[0];
+    const files = dsc ? sha256Files(dsc) : [];
+    const orig = files.find((f) => /\.orig\.tar\.(xz|gz|bz2)$/.test(f.name));
+    if (!orig) throw new SourceError(`${dscName} lists no orig tarball`);
+    const tarball = cachedBlob(cacheDir, orig.sha256, orig.name);
+    await fetchVerified(`${mirror}/${directory}/${orig.name}`, tarball, orig.sha256, log);
+    let debianTarball: string | undefined;
+    let digest = orig.sha256;
+    if (entry.debian.debianPatches) {
+      const deb = files.find((f) => /\.debian\.tar\.(xz|gz|bz2)$/.test(f.name));
+      if (!deb) throw new SourceError(`${dscName} lists no debian tarball`);
+      debianTarball = cachedBlob(cacheDir, deb.sha256, deb.name);
+      await fetchVerified(`${mirror}/${directory}/${deb.name}`, debianTarball, deb.sha256, log);
+      digest = createHash('sha256').update(orig.sha256).update(deb.sha256).digest('hex');
+    }
+    return {
+      description: `Debian glibc ${version} (${entry.debian.debianPatches ? "with Debian's patch series" : 'upstream tree from the orig tarball'})`,
+      digest,
+      tarball,
+      ...(debianTarball ? { debianTarball } : {}),
+      version: upstreamVersion(version),
+    };
+  }
+  if (entry.source === 'tarball') {
+    const t = entry.tarball;
+    const name = (t.url ?? t.path ?? 'glibc.tar').split('/').pop() ?? 'glibc.tar';
+    const tarball = cachedBlob(cacheDir, t.sha256, name);
+    if (t.url) await fetchVerified(t.url, tarball, t.sha256, log);
+    else {
+      const src = isAbsolute(t.path ?? '') ? (t.path as string) : resolve(baseDir, t.path ?? '');
+      const got = await sha256File(src).catch((e: NodeJS.ErrnoException) => {
+        throw new SourceError(`cannot read ${src}: ${e.code ?? e.message}`);
+      });
+      if (got !== t.sha256) throw new SourceError(`checksum mismatch for ${src}: expected sha256 ${t.sha256}, got ${got}`);
+      if (!existsSync(tarball)) {
+        await mkdir(join(tarball, '..'), { recursive: true });
+        await pipeline(createReadStream(src), createWriteStream(`${tarball}.part`));
+        await rename(`${tarball}.part`, tarball);
+      }
+    }
+    return { description: `tarball ${name}`, digest: t.sha256, tarball, version: name };
+  }
+  if (entry.source === 'git') {
+    const repo = isAbsolute(entry.git.path) ? entry.git.path : resolve(baseDir, entry.git.path);
+    const ref = entry.git.ref ?? 'HEAD';
+    const rev = await execa('git', ['-C', repo, 'rev-parse', '--verify', `${ref}^{commit}`], { reject: false });
+    if (rev.exitCode !== 0) throw new SourceError(`git ${repo}: cannot resolve ${ref}: ${rev.stderr.trim()}`);
+    const commit = rev.stdout.trim();
+    const tarball = join(cacheDir, 'sources', 'git', `${commit}.tar`);
+    if (!existsSync(tarball)) {
+      await mkdir(join(tarball, '..'), { recursive: true });
+      const r = await execa('git', ['-C', repo, 'archive', '--format=tar', `--prefix=glibc/`, '-o', `${tarball}.part`, commit], {
+        reject: false,
+      });
+      if (r.exitCode !== 0) throw new SourceError(`git archive of ${commit} failed: ${r.stderr.trim()}`);
+      await rename(`${tarball}.part`, tarball);
+    }
+    return { description: `git ${repo} ${ref} (${commit.slice(0, 12)})`, digest: `git:${commit}`, tarball, version: commit.slice(0, 12) };
+  }
+  throw new HostError(`glibc entry ${entry.id}: source ${(entry as { source: string }).source} has no build`);
+}

@@ -1,0 +1,56 @@
+#!/bin/bash
+# rseq-matrix's glibc build recipe, run inside a toolchain container (see harness/build/glibc.ts).
+# MODE=cold builds from the tarball; MODE=incremental starts from a copied tree of the same source and configuration and only patches, makes and installs.
+set -euo pipefail
+phase() { echo "@@phase $1"; }
+cd /work
+if [ "$MODE" = cold ]; then
+  phase unpack
+  mkdir -p src build
+  tar -xf /in/source.tar -C src --strip-components=1
+  if [ -f /in/debian.tar ]; then
+    phase debian-patches
+    mkdir -p /tmp/debian && tar -xf /in/debian.tar -C /tmp/debian
+    while read -r p _; do
+      case "$p" in ''|'#'*) continue ;; esac
+      patch -d src -p1 --batch --forward --no-backup-if-mismatch --quiet < "/tmp/debian/debian/patches/$p"
+    done < /tmp/debian/debian/patches/series
+  fi
+  if [ ! -d src/manual ]; then
+    # Debian's orig tarballs lack manual/; this stand-in builds and installs nothing.
+    mkdir src/manual
+    printf '# rseq-matrix: stand-in for the manual Debian removes: an empty subdirectory\nsubdir := manual\ninclude ../Makeconfig\ninclude ../Rules\n' > src/manual/Makefile
+  fi
+fi
+phase patch
+for p in /in/meta/patches/*.patch; do
+  [ -e "$p" ] || continue
+  echo "applying $(basename "$p")"
+  if ! patch -d src -p1 --batch --forward --no-backup-if-mismatch < "$p"; then
+    find src -name '*.rej' | while read -r r; do echo "--- rejected hunks ($r):"; cat "$r"; done
+    echo "@@failed-patch $(basename "$p")"
+    exit 10
+  fi
+done
+if [ "$MODE" = cold ]; then
+  phase configure
+  mapfile -t args < /in/meta/configure.args
+  (cd build && ../src/configure --prefix=/opt/glibc "${args[@]}")
+fi
+phase make
+make -C build -j"$MAKE_JOBS"
+phase install
+make -C build -j"$MAKE_JOBS" install
+if [ -s /in/meta/tests.txt ]; then
+  phase glibc-tests
+  mkdir -p /opt/glibc/.rseq-matrix
+  : > /opt/glibc/.rseq-matrix/glibc-tests.txt
+  while read -r t; do
+    [ -n "$t" ] || continue
+    if make -C build test t="$t" > "/tmp/test.log" 2>&1; then r=PASS; else r=FAIL; fi
+    res=$(grep -E '^(PASS|FAIL|XFAIL|XPASS|UNSUPPORTED|UNRESOLVED): ' /tmp/test.log | tail -n1 | cut -d: -f1 || true)
+    echo "$t ${res:-$r}" | tee -a /opt/glibc/.rseq-matrix/glibc-tests.txt
+    tail -n 20 /tmp/test.log
+  done < /in/meta/tests.txt
+fi
+phase done

@@ -1,0 +1,204 @@
+import { readFileSync } from 'node:fs';
+import t from 'tap';
+import {
+  compareRuns,
+  exitCodeFor,
+  formatJson,
+  formatMarkdown,
+  formatText,
+  VERDICTS,
+  type Verdict,
+  verdictFor,
+} from '../harness/compare/compare.js';
+import type { CellResult, CellStatus, Results } from '../harness/results/types.js';
+import { cloneResults, summarize } from './fixtures/results/generate.js';
+
+const small = JSON.parse(
+  readFileSync(new URL('./fixtures/results/small.json', import.meta.url), 'utf8'),
+) as Results;
+
+function setStatus(r: Results, id: string, status: CellStatus, reason?: string): void {
+  const c = r.cells.find((x) => x.id === id);
+  if (!c) throw new Error(`no cell ${id}`);
+  c.status = status;
+  if (reason) c.reason = reason;
+  else delete c.reason;
+  r.summary = summarize(r.cells);
+}
+
+t.test('verdictFor covers every transition', async (t) => {
+  const S: (CellStatus | null)[] = [null, 'pass', 'fail', 'error', 'skip'];
+  const table: Record<string, Verdict> = {
+    'null>pass': 'NEW',
+    'null>fail': 'NEW',
+    'null>error': 'INFRA',
+    'null>skip': 'NEW',
+    'pass>null': 'REMOVED',
+    'fail>null': 'REMOVED',
+    'error>null': 'REMOVED',
+    'skip>null': 'REMOVED',
+    'pass>pass': 'UNCHANGED-PASS',
+    'pass>fail': 'NEW-FAIL',
+    'pass>error': 'INFRA',
+    'pass>skip': 'SKIP-CHANGED',
+    'fail>pass': 'FIXED',
+    'fail>fail': 'STILL-FAIL',
+    'fail>error': 'INFRA',
+    'fail>skip': 'SKIP-CHANGED',
+    'error>pass': 'FIXED',
+    'error>fail': 'NEW-FAIL',
+    'error>error': 'INFRA',
+    'error>skip': 'SKIP-CHANGED',
+    'skip>pass': 'SKIP-CHANGED',
+    'skip>fail': 'NEW-FAIL',
+    'skip>error': 'INFRA',
+    'skip>skip': 'UNCHANGED-SKIP',
+  };
+  for (const a of S)
+    for (const b of S) {
+      if (a === null && b === null) continue;
+      t.equal(verdictFor(a, b), table[`${a}>${b}`], `${a} -> ${b}`);
+    }
+});
+
+/** A pair of runs in which every verdict occurs exactly once (beyond the unchanged cells). */
+function pairWithEveryVerdict(): { old: Results; next: Results } {
+  const old = cloneResults(small);
+  const next = cloneResults(small);
+  next.run.id = 'next-run';
+  // small.json: bookworm/stock/shared/tunable-off/thread fails, bullseye/stock/static/default/thread errors.
+  // NEW-FAIL: passed before, fails now.
+  setStatus(
+    next,
+    'bookworm/stock/shared/default/main',
+    'fail',
+    'expected registered, the kernel reports unregistered',
+  );
+  // FIXED: failed before, passes now.
+  setStatus(next, 'bookworm/stock/shared/tunable-off/thread', 'pass');
+  // STILL-FAIL: failed in both.
+  setStatus(old, 'bookworm/stock/static/default/main', 'fail', 'old');
+  setStatus(next, 'bookworm/stock/static/default/main', 'fail', 'still');
+  // INFRA: the error cell stays an error (and one more errors now).
+  setStatus(next, 'bullseye/stock/shared/default/main', 'error', 'docker: connection refused');
+  // SKIP-CHANGED
+  setStatus(next, 'bullseye/stock/shared/default/preload-ctor', 'skip', 'not applicable any more');
+  // NEW and REMOVED
+  const added = cloneResults(small).cells[0] as CellResult;
+  added.id = 'trixie/stock/shared/default/main';
+  added.glibc = 'trixie';
+  next.cells.push(added);
+  old.cells.push({
+    ...(cloneResults(small).cells[1] as CellResult),
+    id: 'sid/stock/shared/default/main',
+    glibc: 'sid',
+  });
+  next.summary = summarize(next.cells);
+  old.summary = summarize(old.cells);
+  return { old, next };
+}
+
+t.test('compareRuns gives every verdict and matches cells by id', async (t) => {
+  const { old, next } = pairWithEveryVerdict();
+  const c = compareRuns(old, next);
+  const by = (v: Verdict) => c.changes.filter((x) => x.verdict === v).map((x) => x.id);
+  t.same(by('NEW-FAIL'), ['bookworm/stock/shared/default/main']);
+  t.same(by('FIXED'), ['bookworm/stock/shared/tunable-off/thread']);
+  t.same(by('STILL-FAIL'), ['bookworm/stock/static/default/main']);
+  t.same(by('NEW'), ['trixie/stock/shared/default/main']);
+  t.same(by('REMOVED'), ['sid/stock/shared/default/main']);
+  t.same(by('INFRA'), ['bullseye/stock/shared/default/main', 'bullseye/stock/static/default/thread']);
+  t.same(by('SKIP-CHANGED'), ['bullseye/stock/shared/default/preload-ctor']);
+  t.equal(c.counts['UNCHANGED-SKIP'], 4);
+  t.equal(c.counts['UNCHANGED-PASS'], 24 - 1 - 1 - 1 - 2 - 1 - 4);
+  t.equal(
+    Object.values(c.counts).reduce((a, b) => a + b, 0),
+    c.changes.length,
+    'every cell of both runs has one verdict',
+  );
+  t.equal(c.changes.length, 26);
+  // Ordered by verdict, then id.
+  const order = c.changes.map((x) => VERDICTS.indexOf(x.verdict));
+  t.same(
+    order,
+    [...order].sort((a, b) => a - b),
+  );
+  const nf = c.changes.find((x) => x.verdict === 'NEW-FAIL');
+  t.same(nf, {
+    id: 'bookworm/stock/shared/default/main',
+    verdict: 'NEW-FAIL',
+    before: 'pass',
+    after: 'fail',
+    reason: 'expected registered, the kernel reports unregistered',
+  });
+  const removed = c.changes.find((x) => x.verdict === 'REMOVED');
+  t.equal(removed?.after, null);
+  t.equal(exitCodeFor(c), 1, 'a NEW-FAIL fails the job');
+  t.same(c.warnings, []);
+});
+
+t.test('exit code: only NEW-FAIL counts, never INFRA or STILL-FAIL', async (t) => {
+  t.equal(exitCodeFor(compareRuns(small, small)), 0, 'identical runs');
+  const next = cloneResults(small);
+  for (const c of next.cells) if (c.status === 'pass') c.status = 'error';
+  const c = compareRuns(small, next);
+  t.equal(c.counts['NEW-FAIL'], 0);
+  t.equal(c.counts.INFRA, 19);
+  t.equal(c.counts['STILL-FAIL'], 1);
+  t.equal(exitCodeFor(c), 0, 'infrastructure errors are not regressions');
+  const grown = cloneResults(small);
+  grown.cells.push({ ...(grown.cells[0] as CellResult), id: 'x/y/shared/default/main', status: 'fail' });
+  t.equal(exitCodeFor(compareRuns(small, grown)), 0, 'a failing NEW cell does not fail the job');
+});
+
+t.test('warnings for runs that are hard to compare', async (t) => {
+  const next = cloneResults(small);
+  next.run.complete = false;
+  next.run.interrupted = 'SIGINT';
+  next.run.matrix.digest = 'sha256:other';
+  next.cells.push(next.cells[0] as CellResult);
+  const c = compareRuns(small, next);
+  t.match(c.warnings.join('\n'), /digest differs/);
+  t.match(c.warnings.join('\n'), /incomplete \(SIGINT\)/);
+  t.match(c.warnings.join('\n'), /1 duplicate cell id/);
+});
+
+t.test('text, markdown and JSON output', async (t) => {
+  const { old, next } = pairWithEveryVerdict();
+  setStatus(next, 'bookworm/stock/shared/default/main', 'fail', 'a | pipe, <b>tag</b> and `tick`');
+  const c = compareRuns(old, next);
+  const text = formatText(c);
+  t.match(text, /^Comparing 20250611T031502Z-stock-7f3c \(baseline, 25 cells\) with next-run \(25 cells\)/);
+  t.match(
+    text,
+    /NEW-FAIL \(1\): fails now, did not fail in the baseline\n {2}bookworm\/stock\/shared\/default\/main {2}pass -> fail/,
+  );
+  t.match(text, /INFRA \(2\)/);
+  t.notMatch(text, /UNCHANGED-PASS \(/, 'unchanged cells are only counted');
+  t.match(text, /REGRESSION: 1 cell\(s\) fail that did not fail before\n$/);
+
+  const md = formatMarkdown(c);
+  t.match(md, /^## rseq-matrix: ❌ 1 new failure\(s\)\n/);
+  t.match(md, /\| verdict \| cells \| meaning \|\n\|---\|---:\|---\|\n\| NEW-FAIL \| 1 \|/);
+  t.match(md, /<details open><summary><b>NEW-FAIL<\/b> \(1\)<\/summary>/);
+  t.match(md, /<details><summary><b>FIXED<\/b> \(1\)<\/summary>/);
+  t.match(md, /<details open><summary><b>INFRA<\/b> \(2\)<\/summary>/);
+  const row = md.split('\n').find((l) => l.startsWith('| `bookworm/stock/shared/default/main`'));
+  t.ok(row, 'the new failure has a table row');
+  t.equal(
+    row,
+    '| `bookworm/stock/shared/default/main` | pass → fail | a \\| pipe, \\<b\\>tag\\</b\\> and \\`tick\\` |',
+  );
+  t.notMatch(md, /<b>tag/, 'no raw HTML from the data');
+  t.equal(formatMarkdown(compareRuns(small, small)).split('\n')[0], '## rseq-matrix: ✅ no new failures');
+
+  const many = cloneResults(small);
+  for (const x of many.cells) if (x.status === 'pass') x.status = 'fail';
+  const capped = formatMarkdown(compareRuns(small, many), { maxPerVerdict: 5 });
+  t.match(capped, /… and 13 more \(see the JSON comparison\)\./);
+
+  const json = JSON.parse(formatJson(c));
+  t.equal(json.schemaVersion, 1);
+  t.same(json.counts, c.counts);
+  t.equal(json.changes.length, c.changes.length);
+});
