@@ -93,6 +93,14 @@ export interface BuildResult {
   reason?: string;
   logTail?: string;
   logPath?: string;
+  /** cold: built from the tarball; incremental: from the unpatched build's trees. */
+  mode?: 'cold' | 'incremental';
+  compiledFiles?: number;
+  /** Milliseconds per build phase (unpack, patch, configure, make, install, ...). */
+  phases?: Record<string, number>;
+  probeCompileMs?: number;
+  /** glibc's own tests run from the build tree: name -> PASS, FAIL, UNSUPPORTED, ... */
+  glibcTests?: Record<string, string>;
 }
 
 export interface Environment {
