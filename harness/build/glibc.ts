@@ -48,6 +48,8 @@ export interface GlibcBuildContext {
   log: Log;
   makeJobs: number;
   rebuild: boolean;
+  /** false: build every variant cold, from the tarball (to check that incremental builds are equal). */
+  incremental?: boolean;
   progress?: BuildProgress;
   /** glibc tests to run from the variant's build tree (e.g. misc/tst-rseq). */
   glibcTests: string[];
@@ -110,9 +112,10 @@ export function configureArgs(entry: GlibcEntry): string[] {
   return [...BASE_CONFIGURE, ...('configure' in entry && entry.configure ? entry.configure : [])];
 }
 
-export async function keyOf(spec: BuildSpec, patches: readonly PatchFile[]): Promise<string> {
+export async function keyOf(spec: BuildSpec, patches: readonly PatchFile[], glibcTests: readonly string[]): Promise<string> {
   const script = await buildScript();
   return buildKey({
+    ...(glibcTests.length ? { glibcTests } : {}),
     source: spec.source.digest,
     configure: configureArgs(spec.glibc),
     toolchain: spec.images.toolchainId,
@@ -159,7 +162,7 @@ function ready(spec: BuildSpec, key: string, dir: string, m: Manifest, cached: b
 
 /** The installed glibc for a (source, variant), built where the cache lacks it or holds a damaged copy. */
 export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec): Promise<ReadyBuild> {
-  const key = await keyOf(spec, spec.patches);
+  const key = await keyOf(spec, spec.patches, ctx.glibcTests);
   const root = join(ctx.cacheDir, 'builds');
   const dir = join(root, key);
   await mkdir(root, { recursive: true });
@@ -176,7 +179,7 @@ export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec):
         await rm(dir, { recursive: true, force: true });
       }
       let base: { key: string; dir: string } | undefined;
-      if (spec.patches.length) {
+      if (spec.patches.length && ctx.incremental !== false) {
         const baseSpec: BuildSpec = { ...spec, patches: [], variant: { id: `${spec.variant.id}~base` } };
         const b = await ensureGlibcBuild({ ...ctx, rebuild: false }, baseSpec);
         base = { key: b.key, dir: join(root, b.key) };
@@ -212,9 +215,11 @@ async function runBuild(
     await writeFile(join(tmp, 'meta', 'build.sh'), await buildScript(), { mode: 0o755 });
     await writeFile(join(tmp, 'meta', 'configure.args'), `${configureArgs(spec.glibc).join('\n')}\n`);
     await writeFile(join(tmp, 'meta', 'tests.txt'), ctx.glibcTests.map((t) => `${t}\n`).join(''));
+    const patchNames = new Map<string, string>();
     for (const [i, p] of spec.patches.entries()) {
-      const safe = p.name.replace(/[^A-Za-z0-9._-]+/g, '_');
-      await cp(p.path, join(tmp, 'meta', 'patches', `${String(i + 1).padStart(4, '0')}-${safe}.patch`));
+      const file = `${String(i + 1).padStart(4, '0')}-${p.name.replace(/\.(patch|diff)$/, '').replace(/[^A-Za-z0-9._-]+/g, '_')}.patch`;
+      patchNames.set(file, p.name);
+      await cp(p.path, join(tmp, 'meta', 'patches', file));
     }
     if (base) {
       ctx.progress?.({ build: label, note: `copying the build tree of ${base.key}` });
@@ -256,7 +261,7 @@ async function runBuild(
       await mkdir(join(failedLog, '..'), { recursive: true });
       await cp(logFile, failedLog).catch(() => {});
       if (r.exitCode === PATCH_FAILED_EXIT && failedPatch)
-        throw new BuildError(`patch ${failedPatch} does not apply`, 'patch', tail(log, 40), failedLog);
+        throw new BuildError(`patch ${patchNames.get(failedPatch) ?? failedPatch} does not apply`, 'patch', tail(log, 40), failedLog);
       throw new BuildError(
         `the build failed in phase ${phase} (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`})`,
         phase,

@@ -38,6 +38,7 @@ interface Common {
   verbose?: boolean;
   setup: boolean;
   rebuild?: boolean;
+  incremental?: boolean;
 }
 
 function addCommon(cmd: Command): Command {
@@ -60,12 +61,14 @@ export function buildProgram(): Command {
 
   addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
     .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
+    .option('--no-incremental', 'build patched variants from the tarball instead of from the unpatched build tree')
     .description('run a matrix: build, probe, judge every cell; writes results.json and the report')
     .action(async (matrix: string, o: Common, cmd: Command) => {
       const log = stderrLog({ verbose: o.verbose });
       const progress = buildProgress(log);
       const outcome = await runMatrix({
         rebuild: o.rebuild ?? false,
+        incremental: o.incremental ?? true,
         progress: progress.report,
         matrixPath: matrix,
         outDir: o.out,

@@ -38,6 +38,7 @@ export interface RunOptions {
   log: Log;
   argv: string[];
   rebuild?: boolean;
+  incremental?: boolean;
   progress?: BuildProgress;
   /** Called with the results path and report path once they are written. */
   writeReport?: (results: Results, outDir: string) => Promise<string | undefined>;
@@ -218,7 +219,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
             patches.push({ name, path, sha256: await sha256File(path) });
           }
           build = await ensureGlibcBuild(
-            { session, cacheDir: opts.cacheDir, log, makeJobs, rebuild: opts.rebuild ?? false, progress: opts.progress, glibcTests: matrix.doc.options?.glibcTests ?? [] },
+            { session, cacheDir: opts.cacheDir, log, makeJobs, rebuild: opts.rebuild ?? false, incremental: opts.incremental ?? true, progress: opts.progress, glibcTests: matrix.doc.options?.glibcTests ?? [] },
             { glibc: entry, variant, images, source, patches },
           );
         }

@@ -1,0 +1,175 @@
+/**
+ * Real glibc builds (issue: sources, patch series, a content-addressed cache and incremental variants).
+ * Cold builds take minutes: every test here shares the default cache, so only the first pays.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t from 'tap';
+import type { Results } from '../harness/results/types.js';
+import { defaultCacheDir } from '../harness/util/paths.js';
+
+const cli = join(process.cwd(), 'dist/harness/cli/main.js');
+const tmp = mkdtempSync(join(tmpdir(), 'rm-build-'));
+const cache = defaultCacheDir();
+const HOUR = 3_600_000;
+
+function ourContainers(): string[] {
+  const out = execFileSync('docker', ['ps', '-aq', '--filter', 'label=rseq-matrix.session']).toString().trim();
+  return out ? out.split('\n') : [];
+}
+
+async function run(args: string[], timeout = 2 * HOUR) {
+  const r = await execa('node', [cli, 'run', ...args, '--json'], { reject: false, timeout, all: false });
+  const out = r.stdout ? JSON.parse(r.stdout) : {};
+  const results = out.results ? (JSON.parse(readFileSync(out.results, 'utf8')) as Results) : undefined;
+  return { ...r, out, results };
+}
+
+/** A matrix over pristine 2.36 with the given variants (patch lists relative to patches/). */
+function matrix(name: string, variants: Record<string, string[]>, extra = ''): string {
+  const file = join(tmp, `${name}.yaml`);
+  const v = Object.entries(variants)
+    .map(([id, p]) => `  - id: ${id}\n    patches: [${p.join(', ')}]`)
+    .join('\n');
+  writeFileSync(
+    file,
+    `schemaVersion: 1
+name: ${name}
+glibc:
+  - id: glibc-2.36
+    source: debian
+    debian: { suite: bookworm, version: latest }
+${extra}variants:
+${v}
+links: [shared, static]
+scenarios: [default]
+stages: [main, thread]
+options:
+  glibcTests: [misc/tst-rseq, misc/tst-rseq-disable, nptl/tst-rseq-nptl]
+expect:
+  - expect: registered
+    why: 2.36 registers in __tls_init_tp
+`,
+  );
+  return file;
+}
+
+t.test('pristine 2.36 from Debian: built, probed, upstream __rseq_size; a second run rebuilds nothing', async (t) => {
+  const out = join(tmp, 'pristine');
+  const first = await run(['matrices/pristine-2.36.yaml', '--out', out]);
+  t.equal(first.exitCode, 0, `all cells pass\n${first.stderr.slice(-3000)}`);
+  const r = first.results as Results;
+  t.equal(r.summary.fail + r.summary.error, 0);
+  const main = r.cells.find((c) => c.id === 'glibc-2.36/upstream/shared/default/main');
+  t.equal(main?.observations[0]?.glibc.rseqSize, 32, 'pristine 2.36 reports __rseq_size 32 (Debian patches it to 20)');
+  t.equal(main?.observations[0]?.glibc.areaLen, 32);
+  const b = r.builds[0];
+  t.equal(b?.status, 'ok');
+  t.match(b?.glibcTests, { 'misc/tst-rseq': 'PASS', 'misc/tst-rseq-disable': 'PASS', 'nptl/tst-rseq-nptl': 'PASS' });
+  const again = await run(['matrices/pristine-2.36.yaml', '--out', join(tmp, 'pristine-again')]);
+  t.equal(again.exitCode, 0);
+  t.equal(again.results?.builds[0]?.cached, true, 'the second run takes the build from the cache');
+  t.equal(again.results?.builds[0]?.key, b?.key, 'same build key');
+  t.same(ourContainers(), []);
+});
+
+t.test('a one-file patch builds incrementally and equals a cold build of the same key', async (t) => {
+  const file = matrix('one-file', { upstream: [], banner: ['test/one-file-banner.patch'] });
+  const inc = await run([file, '--out', join(tmp, 'one-file')]);
+  t.equal(inc.exitCode, 0, inc.stderr.slice(-2000));
+  const builds = inc.results?.builds ?? [];
+  const banner = builds.find((b) => b.variant === 'banner');
+  const base = builds.find((b) => b.variant === 'upstream');
+  t.equal(banner?.mode, 'incremental');
+  t.ok((banner?.compiledFiles ?? 99999) < 50, `the patch recompiled ${banner?.compiledFiles} files`);
+  t.comment(`incremental ${banner?.durationMs} ms; the cold build of ${base?.key} took ${base?.durationMs} ms`);
+  const libc = readFileSync(join(cache, 'builds', banner?.key ?? '', 'install', 'lib', 'libc.so.6'));
+  t.ok(libc.includes('Patched by the rseq-matrix incremental build test.'), 'the patch is in the installed libc');
+  // The same key built cold, from the tarball, in a cache of its own.
+  const cold = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
+  const c = await run([file, '--out', join(tmp, 'one-file-cold'), '--cache', cold, '--no-incremental', '--filter', 'variant=banner']);
+  t.equal(c.exitCode, 0, c.stderr.slice(-2000));
+  const coldBuild = c.results?.builds[0];
+  t.equal(coldBuild?.key, banner?.key, 'same key');
+  t.equal(coldBuild?.mode, 'cold');
+  const a = JSON.parse(readFileSync(join(cache, 'builds', banner?.key ?? '', 'manifest.json'), 'utf8')).files;
+  const z = JSON.parse(readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'manifest.json'), 'utf8')).files;
+  const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
+  t.same(differ, [], 'every installed file has the same content');
+  rmSync(cold, { recursive: true, force: true });
+});
+
+t.test('a patch that does not apply or breaks the build errors its cells; the run goes on', async (t) => {
+  const file = matrix('broken', {
+    upstream: [],
+    'no-apply': ['test/does-not-apply.patch'],
+    'no-build': ['test/breaks-build.patch'],
+  });
+  const r = await run([file, '--out', join(tmp, 'broken')]);
+  t.equal(r.exitCode, 1);
+  const cells = r.results?.cells ?? [];
+  const of = (v: string) => cells.filter((c) => c.variant === v);
+  t.ok(of('upstream').every((c) => c.status === 'pass'), 'the unpatched variant still passes');
+  for (const c of of('no-apply')) {
+    t.equal(c.status, 'error');
+    t.match(c.reason, 'patch test/does-not-apply.patch does not apply');
+    t.match(c.logTail, /rejected hunks/);
+  }
+  for (const c of of('no-build')) {
+    t.equal(c.status, 'error');
+    t.match(c.reason, /build failed in phase make/);
+    t.match(c.logTail, /breaks the build on purpose/);
+  }
+  t.same(ourContainers(), []);
+});
+
+t.test('a damaged cache entry is rebuilt, not trusted', async (t) => {
+  const file = matrix('one-file', { banner: ['test/one-file-banner.patch'] });
+  const first = await run([file, '--out', join(tmp, 'damage-1')]);
+  const key = first.results?.builds[0]?.key ?? '';
+  t.ok(key);
+  const victim = join(cache, 'builds', key, 'install', 'lib', 'libc.so.6');
+  writeFileSync(victim, 'not a libc');
+  const second = await run([file, '--out', join(tmp, 'damage-2')]);
+  t.equal(second.exitCode, 0, second.stderr.slice(-2000));
+  t.match(second.stderr, /does not match its checksum; building it again/);
+  t.equal(second.results?.builds[0]?.cached, false);
+  t.ok(readFileSync(victim).length > 1_000_000, 'libc.so.6 is whole again');
+});
+
+t.test('a source whose checksum does not match is refused', async (t) => {
+  const fake = join(tmp, 'glibc-fake.tar.xz');
+  writeFileSync(fake, 'not glibc');
+  const file = join(tmp, 'checksum.yaml');
+  writeFileSync(
+    file,
+    `schemaVersion: 1
+name: checksum
+glibc:
+  - id: mine
+    source: tarball
+    tarball: { path: ${fake}, sha256: ${'0'.repeat(64)} }
+    suite: bookworm
+variants: [{ id: upstream }]
+links: [shared]
+scenarios: [default]
+stages: [main]
+expect: [{ expect: registered, why: x }]
+`,
+  );
+  const r = await run([file, '--out', join(tmp, 'checksum')]);
+  t.equal(r.exitCode, 1);
+  t.match(r.results?.cells[0], { status: 'error', reason: /checksum mismatch/ });
+});
+
+t.test('cache ls shows the builds', async (t) => {
+  const r = await execa('node', [cli, 'cache', 'ls', '--json']);
+  const entries = JSON.parse(r.stdout) as { key: string; hasTree: boolean }[];
+  t.ok(entries.some((e) => e.hasTree), 'the unpatched build keeps its trees for incremental variants');
+  t.ok(readdirSync(join(cache, 'builds')).every((n) => !n.startsWith('.tmp-')), 'no temporary entry is left');
+});
+
+t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
