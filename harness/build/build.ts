@@ -25,7 +25,12 @@ export interface ReadyBuild {
   durationMs: number;
   /** Outcomes of glibc's own tests run from the build tree (test name -> PASS, FAIL, ...). */
   glibcTests?: Record<string, string>;
-  buildInfo?: { mode: 'cold' | 'incremental'; compiledFiles: number; phases: Record<string, number>; baseKey?: string };
+  buildInfo?: {
+    mode: 'cold' | 'incremental';
+    compiledFiles: number;
+    phases: Record<string, number>;
+    baseKey?: string;
+  };
 }
 
 export function buildKey(parts: Record<string, unknown>): string {

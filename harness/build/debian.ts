@@ -50,7 +50,10 @@ export function sha256Files(p: Paragraph): ListedFile[] {
 }
 
 /** Every version of a source package that a Sources index lists, with its pool directory. */
-export function sourceVersions(paragraphs: Paragraph[], pkg: string): { version: string; directory: string }[] {
+export function sourceVersions(
+  paragraphs: Paragraph[],
+  pkg: string,
+): { version: string; directory: string }[] {
   return paragraphs
     .filter((p) => p.get('Package') === pkg)
     .map((p) => ({ version: p.get('Version') ?? '', directory: p.get('Directory') ?? '' }))
@@ -83,7 +86,10 @@ function comparePart(a: string, b: string): number {
   let j = 0;
   while (i < a.length || j < b.length) {
     // the non-digit run
-    while ((i < a.length && !/[0-9]/.test(a[i] as string)) || (j < b.length && !/[0-9]/.test(b[j] as string))) {
+    while (
+      (i < a.length && !/[0-9]/.test(a[i] as string)) ||
+      (j < b.length && !/[0-9]/.test(b[j] as string))
+    ) {
       const ac = i < a.length && !/[0-9]/.test(a[i] as string) ? a[i] : undefined;
       const bc = j < b.length && !/[0-9]/.test(b[j] as string) ? b[j] : undefined;
       const d = order(ac) - order(bc);

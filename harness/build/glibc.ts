@@ -12,6 +12,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { execa } from 'execa';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import type { SuiteImages } from '../docker/images.js';
@@ -22,7 +23,14 @@ import { buildKey } from './build.js';
 import { touchEntry } from './cache.js';
 import { withLock } from './lock.js';
 import { IMAGES_DIR } from '../util/paths.js';
-import { BASE_CONFIGURE, BUILD_PATHS, BUILD_SCRIPT_FILE, classifyLine, PATCH_FAILED_EXIT, type Phase } from './recipe.js';
+import {
+  BASE_CONFIGURE,
+  BUILD_PATHS,
+  BUILD_SCRIPT_FILE,
+  classifyLine,
+  PATCH_FAILED_EXIT,
+  type Phase,
+} from './recipe.js';
 
 let scriptText: string | undefined;
 export async function buildScript(): Promise<string> {
@@ -46,7 +54,8 @@ export interface GlibcBuildContext {
   session: ContainerSession;
   cacheDir: string;
   log: Log;
-  makeJobs: number;
+  /** Cores this run may keep busy with builds; each build takes what is free when it starts (at least 1). */
+  cores: number;
   rebuild: boolean;
   /** false: build every variant cold, from the tarball (to check that incremental builds are equal). */
   incremental?: boolean;
@@ -62,6 +71,9 @@ export interface BuildSpec {
   source: ResolvedSource;
   patches: PatchFile[];
 }
+
+/** make -j slots handed out to running builds of this process. */
+let coresInUse = 0;
 
 export class BuildError extends Error {
   constructor(
@@ -112,7 +124,11 @@ export function configureArgs(entry: GlibcEntry): string[] {
   return [...BASE_CONFIGURE, ...('configure' in entry && entry.configure ? entry.configure : [])];
 }
 
-export async function keyOf(spec: BuildSpec, patches: readonly PatchFile[], glibcTests: readonly string[]): Promise<string> {
+export async function keyOf(
+  spec: BuildSpec,
+  patches: readonly PatchFile[],
+  glibcTests: readonly string[],
+): Promise<string> {
   const script = await buildScript();
   return buildKey({
     ...(glibcTests.length ? { glibcTests } : {}),
@@ -156,7 +172,12 @@ function ready(spec: BuildSpec, key: string, dir: string, m: Manifest, cached: b
     cached,
     durationMs: cached ? 0 : m.durationMs,
     ...(m.glibcTests ? { glibcTests: m.glibcTests } : {}),
-    buildInfo: { mode: m.mode, compiledFiles: m.compiledFiles, phases: m.phases, ...(m.baseKey ? { baseKey: m.baseKey } : {}) },
+    buildInfo: {
+      mode: m.mode,
+      compiledFiles: m.compiledFiles,
+      phases: m.phases,
+      ...(m.baseKey ? { baseKey: m.baseKey } : {}),
+    },
   };
 }
 
@@ -223,45 +244,63 @@ async function runBuild(
     }
     if (base) {
       ctx.progress?.({ build: label, note: `copying the build tree of ${base.key}` });
-      await cp(join(base.dir, 'tree'), join(tmp, 'tree'), { recursive: true, preserveTimestamps: true, verbatimSymlinks: true });
+      // cp(1) copies the 40,000 files of a glibc tree in seconds; fs.cp takes most of a minute.
+      const c = await execa('cp', ['-a', '--reflink=auto', join(base.dir, 'tree'), join(tmp, 'tree')], {
+        reject: false,
+        all: true,
+      });
+      if (c.exitCode !== 0) throw new Error(`copying the build tree failed: ${tail(c.all, 5)}`);
     } else await mkdir(join(tmp, 'tree'), { recursive: true });
     const logFile = join(tmp, 'logs', 'build.log');
-    const r = await ctx.session.run({
-      image: spec.images.toolchain,
-      cmd: ['/bin/bash', `${BUILD_PATHS.meta}/build.sh`],
-      env: { MODE: mode, MAKE_JOBS: String(ctx.makeJobs), LANG: 'C.UTF-8' },
-      binds: [
-        `${spec.source.tarball}:${BUILD_PATHS.source}:ro`,
-        ...(spec.source.debianTarball ? [`${spec.source.debianTarball}:${BUILD_PATHS.debian}:ro`] : []),
-        `${join(tmp, 'meta')}:${BUILD_PATHS.meta}:ro`,
-        `${join(tmp, 'tree')}:${BUILD_PATHS.tree}`,
-        `${join(tmp, 'install')}:${BUILD_PATHS.prefix}`,
-      ],
-      network: 'none',
-      timeoutMs: 3 * 3600_000,
-      purpose: `build ${label}`,
-      logFile,
-      onLine: (line) => {
-        const c = classifyLine(line);
-        if (c.phase) {
-          const now = Date.now();
-          if (phase !== 'prepare') phases[phase] = now - phaseStart;
-          phase = c.phase;
-          phaseStart = now;
-          ctx.progress?.({ build: label, phase: c.phase, compiled });
-        } else if (c.compiled) {
-          compiled++;
-          if (compiled % 25 === 0) ctx.progress?.({ build: label, phase: phase === 'prepare' ? 'make' : phase, compiled });
-        } else if (c.failedPatch) failedPatch = c.failedPatch;
-      },
-    });
+    // A build that starts alone gets every core; one that starts beside others gets what is left.
+    const makeJobs = Math.max(1, ctx.cores - coresInUse);
+    coresInUse += makeJobs;
+    const r = await ctx.session
+      .run({
+        image: spec.images.toolchain,
+        cmd: ['/bin/bash', `${BUILD_PATHS.meta}/build.sh`],
+        env: { MODE: mode, MAKE_JOBS: String(makeJobs), LANG: 'C.UTF-8' },
+        binds: [
+          `${spec.source.tarball}:${BUILD_PATHS.source}:ro`,
+          ...(spec.source.debianTarball ? [`${spec.source.debianTarball}:${BUILD_PATHS.debian}:ro`] : []),
+          `${join(tmp, 'meta')}:${BUILD_PATHS.meta}:ro`,
+          `${join(tmp, 'tree')}:${BUILD_PATHS.tree}`,
+          `${join(tmp, 'install')}:${BUILD_PATHS.prefix}`,
+        ],
+        network: 'none',
+        timeoutMs: 3 * 3600_000,
+        purpose: `build ${label}`,
+        logFile,
+        onLine: (line) => {
+          const c = classifyLine(line);
+          if (c.phase) {
+            const now = Date.now();
+            if (phase !== 'prepare') phases[phase] = now - phaseStart;
+            phase = c.phase;
+            phaseStart = now;
+            ctx.progress?.({ build: label, phase: c.phase, compiled });
+          } else if (c.compiled) {
+            compiled++;
+            if (compiled % 25 === 0)
+              ctx.progress?.({ build: label, phase: phase === 'prepare' ? 'make' : phase, compiled });
+          } else if (c.failedPatch) failedPatch = c.failedPatch;
+        },
+      })
+      .finally(() => {
+        coresInUse -= makeJobs;
+      });
     if (r.exitCode !== 0) {
       const log = await readFile(logFile, 'utf8').catch(() => `${r.stdout}\n${r.stderr}`);
       const failedLog = join(ctx.cacheDir, 'builds', 'failed', `${key}.log`);
       await mkdir(join(failedLog, '..'), { recursive: true });
       await cp(logFile, failedLog).catch(() => {});
       if (r.exitCode === PATCH_FAILED_EXIT && failedPatch)
-        throw new BuildError(`patch ${patchNames.get(failedPatch) ?? failedPatch} does not apply`, 'patch', tail(log, 40), failedLog);
+        throw new BuildError(
+          `patch ${patchNames.get(failedPatch) ?? failedPatch} does not apply`,
+          'patch',
+          tail(log, 40),
+          failedLog,
+        );
       throw new BuildError(
         `the build failed in phase ${phase} (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`})`,
         phase,

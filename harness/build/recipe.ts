@@ -2,7 +2,16 @@
  * The build recipe: where things are in a build container and the phases its script announces. Pure.
  */
 
-export const PHASES = ['unpack', 'debian-patches', 'patch', 'configure', 'make', 'install', 'glibc-tests', 'done'] as const;
+export const PHASES = [
+  'unpack',
+  'debian-patches',
+  'patch',
+  'configure',
+  'make',
+  'install',
+  'glibc-tests',
+  'done',
+] as const;
 export type Phase = (typeof PHASES)[number];
 
 /** Inside the build container. */

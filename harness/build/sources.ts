@@ -81,14 +81,24 @@ export async function fetchVerified(url: string, dest: string, sha256: string, l
 }
 
 /** The newest version of glibc in a suite, from the mirror's Sources index; cached per day. */
-async function latestVersion(mirror: string, suite: string, cacheDir: string, log: Log): Promise<{ version: string; directory: string }> {
+async function latestVersion(
+  mirror: string,
+  suite: string,
+  cacheDir: string,
+  log: Log,
+): Promise<{ version: string; directory: string }> {
   const day = new Date().toISOString().slice(0, 10);
   const cached = join(cacheDir, 'sources', 'index', `${suite}-${day}.json`);
   if (existsSync(cached)) return JSON.parse(await readFile(cached, 'utf8'));
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
   log.info(`resolving the newest glibc in ${suite} (${url})`);
   const res = await httpGet(url);
-  const xz = execa('xz', ['-dc'], { input: Buffer.from(await res.arrayBuffer()), encoding: 'utf8', reject: false, maxBuffer: 512 * 2 ** 20 });
+  const xz = execa('xz', ['-dc'], {
+    input: Buffer.from(await res.arrayBuffer()),
+    encoding: 'utf8',
+    reject: false,
+    maxBuffer: 512 * 2 ** 20,
+  });
   const text = (await xz).stdout as string;
   const versions = sourceVersions(parseDeb822(text), 'glibc');
   const newest = newestVersion(versions.map((v) => v.version));
@@ -104,12 +114,18 @@ function cachedBlob(cacheDir: string, sha256: string, name: string): string {
   return join(cacheDir, 'sources', 'blobs', `${sha256.slice(0, 16)}-${name}`);
 }
 
-export async function resolveSource(entry: GlibcEntry, cacheDir: string, baseDir: string, log: Log): Promise<ResolvedSource> {
+export async function resolveSource(
+  entry: GlibcEntry,
+  cacheDir: string,
+  baseDir: string,
+  log: Log,
+): Promise<ResolvedSource> {
   if (entry.source === 'debian') {
     const mirror = entry.debian.mirror ?? DEFAULT_MIRROR;
     let version = entry.debian.version ?? 'latest';
     let directory = 'pool/main/g/glibc';
-    if (version === 'latest') ({ version, directory } = await latestVersion(mirror, entry.debian.suite, cacheDir, log));
+    if (version === 'latest')
+      ({ version, directory } = await latestVersion(mirror, entry.debian.suite, cacheDir, log));
     const noEpoch = version.replace(/^\d+:/, '');
     const dscName = `glibc_${noEpoch}.dsc`;
     const dscPath = join(cacheDir, 'sources', 'dsc', dscName);
@@ -151,7 +167,8 @@ export async function resolveSource(entry: GlibcEntry, cacheDir: string, baseDir
       const got = await sha256File(src).catch((e: NodeJS.ErrnoException) => {
         throw new SourceError(`cannot read ${src}: ${e.code ?? e.message}`);
       });
-      if (got !== t.sha256) throw new SourceError(`checksum mismatch for ${src}: expected sha256 ${t.sha256}, got ${got}`);
+      if (got !== t.sha256)
+        throw new SourceError(`checksum mismatch for ${src}: expected sha256 ${t.sha256}, got ${got}`);
       if (!existsSync(tarball)) {
         await mkdir(join(tarball, '..'), { recursive: true });
         await pipeline(createReadStream(src), createWriteStream(`${tarball}.part`));
@@ -163,19 +180,30 @@ export async function resolveSource(entry: GlibcEntry, cacheDir: string, baseDir
   if (entry.source === 'git') {
     const repo = isAbsolute(entry.git.path) ? entry.git.path : resolve(baseDir, entry.git.path);
     const ref = entry.git.ref ?? 'HEAD';
-    const rev = await execa('git', ['-C', repo, 'rev-parse', '--verify', `${ref}^{commit}`], { reject: false });
+    const rev = await execa('git', ['-C', repo, 'rev-parse', '--verify', `${ref}^{commit}`], {
+      reject: false,
+    });
     if (rev.exitCode !== 0) throw new SourceError(`git ${repo}: cannot resolve ${ref}: ${rev.stderr.trim()}`);
     const commit = rev.stdout.trim();
     const tarball = join(cacheDir, 'sources', 'git', `${commit}.tar`);
     if (!existsSync(tarball)) {
       await mkdir(join(tarball, '..'), { recursive: true });
-      const r = await execa('git', ['-C', repo, 'archive', '--format=tar', `--prefix=glibc/`, '-o', `${tarball}.part`, commit], {
-        reject: false,
-      });
+      const r = await execa(
+        'git',
+        ['-C', repo, 'archive', '--format=tar', `--prefix=glibc/`, '-o', `${tarball}.part`, commit],
+        {
+          reject: false,
+        },
+      );
       if (r.exitCode !== 0) throw new SourceError(`git archive of ${commit} failed: ${r.stderr.trim()}`);
       await rename(`${tarball}.part`, tarball);
     }
-    return { description: `git ${repo} ${ref} (${commit.slice(0, 12)})`, digest: `git:${commit}`, tarball, version: commit.slice(0, 12) };
+    return {
+      description: `git ${repo} ${ref} (${commit.slice(0, 12)})`,
+      digest: `git:${commit}`,
+      tarball,
+      version: commit.slice(0, 12),
+    };
   }
   throw new HostError(`glibc entry ${entry.id}: source ${(entry as { source: string }).source} has no build`);
 }

@@ -27,7 +27,12 @@ function rseqCheckScript(nr: number): string {
 export async function runDoctor(cacheDir: string): Promise<Check[]> {
   const checks: Check[] = [];
   const nodeMajor = Number(process.versions.node.split('.')[0]);
-  checks.push({ name: 'node', ok: nodeMajor >= 20, detail: process.version, fix: 'install Node.js 20 or newer' });
+  checks.push({
+    name: 'node',
+    ok: nodeMajor >= 20,
+    detail: process.version,
+    fix: 'install Node.js 20 or newer',
+  });
 
   const nr = RSEQ_SYSCALL[process.arch];
   if (nr && (await hasCommand('python3'))) {
@@ -39,8 +44,12 @@ export async function runDoctor(cacheDir: string): Promise<Check[]> {
       detail: `kernel ${release()}: rseq(NULL,0,0,0) gave errno ${errno}${errno === 22 ? ' (EINVAL: the syscall exists)' : ''}`,
       fix: 'a kernel >= 4.18 with CONFIG_RSEQ=y, and no seccomp filter on this shell that blocks rseq',
     });
-  } else checks.push({ name: 'kernel rseq', ok: true, detail: `kernel ${release()} (not checked: no python3 or unknown arch)` });
-
+  } else
+    checks.push({
+      name: 'kernel rseq',
+      ok: true,
+      detail: `kernel ${release()} (not checked: no python3 or unknown arch)`,
+    });
 
   try {
     const engine = await connectEngine({ autoSetup: false, log: silentLog });
@@ -119,6 +128,9 @@ async function runInContainer(docker: Docker, image: string, cmd: string[]): Pro
 
 export function formatChecks(checks: Check[]): string {
   return checks
-    .map((c) => `${c.ok ? 'ok  ' : 'MISS'} ${c.name.padEnd(26)} ${c.detail}${!c.ok && c.fix ? `\n     fix: ${c.fix}` : ''}`)
+    .map(
+      (c) =>
+        `${c.ok ? 'ok  ' : 'MISS'} ${c.name.padEnd(26)} ${c.detail}${!c.ok && c.fix ? `\n     fix: ${c.fix}` : ''}`,
+    )
     .join('\n');
 }

@@ -43,8 +43,14 @@ interface Common {
 
 function addCommon(cmd: Command): Command {
   return cmd
-    .option('--out <dir>', 'where results.json, journal.jsonl and report.html go (default: reports/<matrix name>)')
-    .option('--filter <expr>', 'select cells: axis=glob[|glob], axis!=glob, joined by commas; axes: glibc, variant, link, scenario, stage')
+    .option(
+      '--out <dir>',
+      'where results.json, journal.jsonl and report.html go (default: reports/<matrix name>)',
+    )
+    .option(
+      '--filter <expr>',
+      'select cells: axis=glob[|glob], axis!=glob, joined by commas; axes: glibc, variant, link, scenario, stage',
+    )
     .option('--jobs <n>', 'builds to work on at once', positiveInt, 2)
     .option('--json', 'machine-readable output on stdout (progress stays on stderr)')
     .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
@@ -54,14 +60,19 @@ function addCommon(cmd: Command): Command {
 
 export function buildProgram(): Command {
   const program = new Command('rseq-matrix')
-    .description('Builds glibc variants in Docker and measures when and where rseq(2) is registered during start-up.')
+    .description(
+      'Builds glibc variants in Docker and measures when and where rseq(2) is registered during start-up.',
+    )
     .version(TOOL_VERSION)
     .showHelpAfterError()
     .exitOverride();
 
   addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
     .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
-    .option('--no-incremental', 'build patched variants from the tarball instead of from the unpatched build tree')
+    .option(
+      '--no-incremental',
+      'build patched variants from the tarball instead of from the unpatched build tree',
+    )
     .description('run a matrix: build, probe, judge every cell; writes results.json and the report')
     .action(async (matrix: string, o: Common, cmd: Command) => {
       const log = stderrLog({ verbose: o.verbose });
@@ -88,7 +99,9 @@ export function buildProgram(): Command {
             results: outcome.resultsPath,
             report: outcome.reportPath ?? null,
             summary: r.summary,
-            notPassing: r.cells.filter((c) => c.status === 'fail' || c.status === 'error').map((c) => ({ id: c.id, status: c.status, reason: c.reason })),
+            notPassing: r.cells
+              .filter((c) => c.status === 'fail' || c.status === 'error')
+              .map((c) => ({ id: c.id, status: c.status, reason: c.reason })),
           })}\n`,
         );
       } else {
@@ -108,7 +121,8 @@ export function buildProgram(): Command {
     .action(async (file: string, o: { filter?: string; json?: boolean }) => {
       const m = await loadMatrix(file);
       const cells = selectCells(m.cells, o.filter ? parseFilter(o.filter) : undefined);
-      if (o.json) process.stdout.write(`${JSON.stringify({ matrix: m.file, digest: m.digest, cells }, null, 1)}\n`);
+      if (o.json)
+        process.stdout.write(`${JSON.stringify({ matrix: m.file, digest: m.digest, cells }, null, 1)}\n`);
       else {
         const skip = cells.filter((c) => c.expected.state === 'skip').length;
         process.stdout.write(`${m.file}: valid; ${cells.length} cells (${skip} not applicable)\n`);
@@ -117,7 +131,9 @@ export function buildProgram(): Command {
 
   program
     .command('doctor')
-    .description('what the host has and lacks for a run (engine, kernel rseq, seccomp, debootstrap, disk), with fixes')
+    .description(
+      'what the host has and lacks for a run (engine, kernel rseq, seccomp, debootstrap, disk), with fixes',
+    )
     .option('--json', 'machine-readable output')
     .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
     .action(async (o: { json?: boolean; cache: string }) => {
@@ -128,12 +144,16 @@ export function buildProgram(): Command {
 
   program
     .command('setup')
-    .description("prepare this host (root, Debian): install docker.io and debootstrap, start dockerd --bridge=none")
+    .description(
+      'prepare this host (root, Debian): install docker.io and debootstrap, start dockerd --bridge=none',
+    )
     .action(async () => {
       const log = stderrLog();
       await ensureDebootstrap(log);
       const engine = await connectEngine({ autoSetup: true, log });
-      process.stdout.write(`docker engine ${engine.info.version} (API ${engine.info.apiVersion}) at ${engine.info.host}\n`);
+      process.stdout.write(
+        `docker engine ${engine.info.version} (API ${engine.info.apiVersion}) at ${engine.info.host}\n`,
+      );
     });
 
   program

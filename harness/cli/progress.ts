@@ -13,7 +13,10 @@ interface Line {
   started: number;
 }
 
-export function buildProgress(log: Log, tty = Boolean(process.stderr.isTTY)): { report: BuildProgress; done(): void } {
+export function buildProgress(
+  log: Log,
+  tty = Boolean(process.stderr.isTTY),
+): { report: BuildProgress; done(): void } {
   const lines = new Map<string, Line>();
   const render = () => {
     const now = Date.now();
@@ -34,7 +37,8 @@ export function buildProgress(log: Log, tty = Boolean(process.stderr.isTTY)): { 
       const l = lines.get(ev.build) ?? { phase: 'prepare', compiled: 0, since: now, started: now };
       if (ev.compiled !== undefined) l.compiled = ev.compiled;
       if (ev.phase && ev.phase !== l.phase) {
-        if (!tty) log.info(`${ev.build}: ${ev.phase}${l.compiled ? ` (${l.compiled} files compiled so far)` : ''}`);
+        if (!tty)
+          log.info(`${ev.build}: ${ev.phase}${l.compiled ? ` (${l.compiled} files compiled so far)` : ''}`);
         l.phase = ev.phase;
         l.since = now;
       }

@@ -8,7 +8,13 @@ import { readFile, rm } from 'node:fs/promises';
 import { arch, availableParallelism, hostname, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { type ReadyBuild, stockBuild } from '../build/build.js';
-import { type BuildProgress, BuildError, ensureGlibcBuild, type PatchFile, sha256File } from '../build/glibc.js';
+import {
+  type BuildProgress,
+  BuildError,
+  ensureGlibcBuild,
+  type PatchFile,
+  sha256File,
+} from '../build/glibc.js';
 import { resolveSource } from '../build/sources.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine } from '../docker/engine.js';
@@ -56,7 +62,9 @@ export async function loadMatrix(path: string): Promise<Matrix> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new InputError(`${path}: cannot read the matrix: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`);
+    throw new InputError(
+      `${path}: cannot read the matrix: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`,
+    );
   }
   return validateMatrix(text, relative(process.cwd(), resolve(path)) || path, { patchFileProblem });
 }
@@ -103,7 +111,8 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   const matrix = await loadMatrix(opts.matrixPath);
   const filter = opts.filter ? parseFilter(opts.filter) : undefined;
   const cells = selectCells(matrix.cells, filter);
-  if (cells.length === 0) throw new InputError(`--filter: "${opts.filter}" selects no cell of ${matrix.file}`);
+  if (cells.length === 0)
+    throw new InputError(`--filter: "${opts.filter}" selects no cell of ${matrix.file}`);
   const table = await readInvocationTable(PROBES_DIR);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
 
@@ -136,7 +145,10 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   journal.start({ type: 'run', run: results.run, environment: results.environment });
   const session = new ContainerSession(engine.docker, runId, log);
 
-  const record = (cell: PlannedCell, extra: Partial<CellResult> & Pick<CellResult, 'status' | 'observed'>) => {
+  const record = (
+    cell: PlannedCell,
+    extra: Partial<CellResult> & Pick<CellResult, 'status' | 'observed'>,
+  ) => {
     const result: CellResult = {
       id: cell.id,
       glibc: cell.glibc,
@@ -191,9 +203,8 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
 
   try {
     const groups = groupByBuild(cells);
-    // make's -j: use every core, but not more, across the builds that compile at once.
-    const compiling = groups.filter((g) => matrix.doc.glibc.find((e) => e.id === g[0]?.glibc)?.source !== 'stock').length;
-    const makeJobs = Math.max(1, Math.floor(availableParallelism() / Math.max(1, Math.min(opts.jobs, compiling))));
+    // make's -j: every core is used, and a build that starts beside another takes only what is free.
+    const cores = availableParallelism();
     await eachLimited(groups, opts.jobs, async (group) => {
       const first = group[0] as PlannedCell;
       const todo: PlannedCell[] = [];
@@ -219,7 +230,16 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
             patches.push({ name, path, sha256: await sha256File(path) });
           }
           build = await ensureGlibcBuild(
-            { session, cacheDir: opts.cacheDir, log, makeJobs, rebuild: opts.rebuild ?? false, incremental: opts.incremental ?? true, progress: opts.progress, glibcTests: matrix.doc.options?.glibcTests ?? [] },
+            {
+              session,
+              cacheDir: opts.cacheDir,
+              log,
+              cores,
+              rebuild: opts.rebuild ?? false,
+              incremental: opts.incremental ?? true,
+              progress: opts.progress,
+              glibcTests: matrix.doc.options?.glibcTests ?? [],
+            },
             { glibc: entry, variant, images, source, patches },
           );
         }
@@ -233,7 +253,13 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
           cached: build.cached,
           durationMs: Date.now() - buildStarted,
           description: build.description,
-          ...(build.buildInfo ? { mode: build.buildInfo.mode, compiledFiles: build.buildInfo.compiledFiles, phases: build.buildInfo.phases } : {}),
+          ...(build.buildInfo
+            ? {
+                mode: build.buildInfo.mode,
+                compiledFiles: build.buildInfo.compiledFiles,
+                phases: build.buildInfo.phases,
+              }
+            : {}),
           ...(build.glibcTests ? { glibcTests: build.glibcTests } : {}),
           probeCompileMs: compiled.durationMs,
         };
@@ -244,7 +270,11 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         if (e instanceof HostError) hostFailures++;
         const reason = `build ${first.glibc}/${first.variant}: ${errorMessage(e)}`;
         const logTail =
-          e instanceof ProbeError || e instanceof BuildError ? e.logTail : e instanceof HostError ? (e.detail ?? '') : '';
+          e instanceof ProbeError || e instanceof BuildError
+            ? e.logTail
+            : e instanceof HostError
+              ? (e.detail ?? '')
+              : '';
         log.warn(reason);
         const b: BuildResult = {
           key: '',
@@ -285,10 +315,13 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         } catch (e) {
           if (stopping) return;
           const reason = `probe container for ${first.glibc}/${first.variant} ${sid}: ${errorMessage(e)}`;
-          for (const cell of these) record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
+          for (const cell of these)
+            record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
           continue;
         }
-        log.info(`probed ${first.glibc}/${first.variant} ${sid}: ${these.length} cells in ${Date.now() - t0} ms`);
+        log.info(
+          `probed ${first.glibc}/${first.variant} ${sid}: ${these.length} cells in ${Date.now() - t0} ms`,
+        );
         for (const cell of these) {
           const out = outputs.get(cell.id);
           // A probe our own stop cut short was not measured: leave the cell out rather than call it an error.

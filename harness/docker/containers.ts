@@ -129,7 +129,8 @@ export class ContainerSession {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (e) {
-      if (!String(e).includes('404')) this.log.warn(`could not remove container ${id.slice(0, 12)}: ${String(e)}`);
+      if (!String(e).includes('404'))
+        this.log.warn(`could not remove container ${id.slice(0, 12)}: ${String(e)}`);
     }
     this.live.delete(id);
   }
@@ -191,7 +192,8 @@ class OutputBuffer {
   push(b: Buffer): void {
     this.chunks.push(b);
     this.size += b.length;
-    while (this.size > this.limit && this.chunks.length > 1) this.size -= (this.chunks.shift() as Buffer).length;
+    while (this.size > this.limit && this.chunks.length > 1)
+      this.size -= (this.chunks.shift() as Buffer).length;
   }
   text(): string {
     return Buffer.concat(this.chunks).toString('utf8');

@@ -54,12 +54,15 @@ export async function connectEngine(opts: { autoSetup: boolean; log: Log }): Pro
   if (!(await ping(docker, 5000))) {
     const where = engineHost();
     if (!isLocalDefault())
-      throw new HostError(`no Docker engine answers at DOCKER_HOST=${where}`, 'check that engine, or unset DOCKER_HOST');
+      throw new HostError(
+        `no Docker engine answers at DOCKER_HOST=${where}`,
+        'check that engine, or unset DOCKER_HOST',
+      );
     const why = canSetUpHost();
     if (!opts.autoSetup || why)
       throw new HostError(
         `no Docker engine answers at ${where}${why ? ` (${why})` : ''}`,
-        'run `sudo npx rseq-matrix setup` (installs Debian\'s docker.io and starts dockerd --bridge=none)',
+        "run `sudo npx rseq-matrix setup` (installs Debian's docker.io and starts dockerd --bridge=none)",
       );
     docker = new Docker();
     const fresh = docker;

@@ -21,7 +21,11 @@ export function canSetUpHost(): string | undefined {
 let aptUpdated = false;
 export async function aptInstall(packages: string[], log: Log): Promise<void> {
   const why = canSetUpHost();
-  if (why) throw new HostError(`cannot install ${packages.join(', ')}: ${why}`, `apt-get install ${packages.join(' ')}`);
+  if (why)
+    throw new HostError(
+      `cannot install ${packages.join(', ')}: ${why}`,
+      `apt-get install ${packages.join(' ')}`,
+    );
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   log.info(`installing Debian packages: ${packages.join(' ')}`);
   if (!aptUpdated) {

@@ -34,7 +34,9 @@ export interface SuiteImages {
 
 export async function readRecipe(imagesDir: string, suite: string): Promise<SuiteRecipe> {
   const text = await readFile(join(imagesDir, `${suite}.json`), 'utf8').catch(() => {
-    throw new HostError(`no image recipe for suite "${suite}": ${join(imagesDir, `${suite}.json`)} is missing`);
+    throw new HostError(
+      `no image recipe for suite "${suite}": ${join(imagesDir, `${suite}.json`)} is missing`,
+    );
   });
   return JSON.parse(text) as SuiteRecipe;
 }
@@ -66,7 +68,12 @@ async function imageId(docker: Docker, tag: string): Promise<string | undefined>
 const inFlight = new Map<string, Promise<SuiteImages>>();
 
 /** The suite's base and toolchain images, made where missing. Concurrent callers share one build. */
-export function ensureSuiteImages(docker: Docker, imagesDir: string, suite: string, log: Log): Promise<SuiteImages> {
+export function ensureSuiteImages(
+  docker: Docker,
+  imagesDir: string,
+  suite: string,
+  log: Log,
+): Promise<SuiteImages> {
   let p = inFlight.get(suite);
   if (!p) {
     p = makeSuiteImages(docker, imagesDir, suite, log);
@@ -76,14 +83,21 @@ export function ensureSuiteImages(docker: Docker, imagesDir: string, suite: stri
   return p;
 }
 
-async function makeSuiteImages(docker: Docker, imagesDir: string, suite: string, log: Log): Promise<SuiteImages> {
+async function makeSuiteImages(
+  docker: Docker,
+  imagesDir: string,
+  suite: string,
+  log: Log,
+): Promise<SuiteImages> {
   const { recipe, base, toolchain } = await imageTags(imagesDir, suite);
   if (!(await imageId(docker, base))) await importBase(docker, recipe, base, log);
   let id = await imageId(docker, toolchain);
   if (!id) {
     log.info(`building ${toolchain} (${recipe.toolchain.length} packages)`);
     const started = Date.now();
-    const context = tar.pack(imagesDir, { entries: ['toolchain.Dockerfile'] }) as unknown as NodeJS.ReadableStream;
+    const context = tar.pack(imagesDir, {
+      entries: ['toolchain.Dockerfile'],
+    }) as unknown as NodeJS.ReadableStream;
     const stream = await docker.buildImage(context, {
       t: toolchain,
       dockerfile: 'toolchain.Dockerfile',
@@ -137,18 +151,28 @@ async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log:
       { reject: false, all: true },
     );
     if (r.exitCode !== 0)
-      throw new HostError(`debootstrap of ${recipe.suite} failed (exit ${r.exitCode})`, undefined, tail(r.all));
+      throw new HostError(
+        `debootstrap of ${recipe.suite} failed (exit ${r.exitCode})`,
+        undefined,
+        tail(r.all),
+      );
     const [repo, version] = tag.split(':') as [string, string];
     const packer = execa('tar', ['-C', join(root, 'rootfs'), '--numeric-owner', '-c', '.'], {
       buffer: false,
       stdout: 'pipe',
       stderr: 'pipe',
     });
-    const stream = await docker.importImage(packer.stdout as NodeJS.ReadableStream, {
-      repo,
-      tag: version,
-      changes: ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["/bin/bash"]'],
-    } as object);
+    const stream = await docker.importImage(
+      packer.stdout as NodeJS.ReadableStream,
+      {
+        repo,
+        tag: version,
+        changes: [
+          'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          'CMD ["/bin/bash"]',
+        ],
+      } as object,
+    );
     await followBuild(docker, stream, `docker import of ${tag}`);
     await packer;
     log.info(`imported ${tag} in ${((Date.now() - started) / 1000).toFixed(0)} s`);

@@ -29,7 +29,9 @@ export function parseFilter(text: string, what = '--filter'): Filter {
     if (!m) throw new InputError(`${what}: "${part}" is not of the form axis=pattern or axis!=pattern`);
     const [, axis = '', op, rhs = ''] = m;
     if (!(AXES as readonly string[]).includes(axis))
-      throw new InputError(`${what}: unknown axis "${axis}"${didYouMean(axis, AXES)}; axes: ${AXES.join(', ')}`);
+      throw new InputError(
+        `${what}: unknown axis "${axis}"${didYouMean(axis, AXES)}; axes: ${AXES.join(', ')}`,
+      );
     const patterns = rhs.split('|').map((p) => p.trim());
     if (patterns.some((p) => !p)) throw new InputError(`${what}: "${part}" has an empty pattern`);
     terms.push({ axis: axis as Axis, negate: op === '!=', patterns });

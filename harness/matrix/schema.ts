@@ -63,7 +63,11 @@ export const TarballGlibc = Type.Object(
     id: Id,
     source: Type.Literal('tarball'),
     tarball: Type.Object(
-      { path: Type.Optional(Text), url: Type.Optional(Type.String({ pattern: '^https?://' })), sha256: Sha256 },
+      {
+        path: Type.Optional(Text),
+        url: Type.Optional(Type.String({ pattern: '^https?://' })),
+        sha256: Sha256,
+      },
       Strict,
     ),
     suite: Suite,
@@ -85,7 +89,12 @@ export const GitGlibc = Type.Object(
   Strict,
 );
 
-export const GLIBC_SCHEMAS = { stock: StockGlibc, debian: DebianGlibc, tarball: TarballGlibc, git: GitGlibc } as const;
+export const GLIBC_SCHEMAS = {
+  stock: StockGlibc,
+  debian: DebianGlibc,
+  tarball: TarballGlibc,
+  git: GitGlibc,
+} as const;
 
 export const Variant = Type.Object(
   {

@@ -50,7 +50,8 @@ export function validateMatrix(text: string, file: string, options: ValidateOpti
   const doc = src.value as MatrixDoc;
   doc.glibc.forEach((entry, i) => {
     const kind = checkGlibc[entry.source];
-    if (kind && !kind.check(entry)) schemaFailure(src, kind.check.errors ?? [], fail, ['glibc', i], kind.schema);
+    if (kind && !kind.check(entry))
+      schemaFailure(src, kind.check.errors ?? [], fail, ['glibc', i], kind.schema);
     if (entry.source === 'tarball' && Boolean(entry.tarball.path) === Boolean(entry.tarball.url))
       fail(['glibc', i, 'tarball'], 'give exactly one of path and url');
   });
@@ -62,11 +63,14 @@ export function validateMatrix(text: string, file: string, options: ValidateOpti
 type Fail = (path: YamlPath, msg: string) => never;
 
 function pathOfError(e: ErrorObject, prefix: readonly (string | number)[] = []): (string | number)[] {
-  return [...prefix, ...e.instancePath
-    .split('/')
-    .slice(1)
-    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .map((p) => (/^\d+$/.test(p) ? Number(p) : p))];
+  return [
+    ...prefix,
+    ...e.instancePath
+      .split('/')
+      .slice(1)
+      .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+      .map((p) => (/^\d+$/.test(p) ? Number(p) : p)),
+  ];
 }
 
 function schemaFailure(
@@ -103,7 +107,10 @@ function schemaFailure(
             consts.map((e) => String(e.params.allowedValue)),
           )
         : '';
-    fail(path, `must be ${allowed.length > 1 ? 'one of ' : ''}${allowed.join(', ')}, not ${JSON.stringify(got)}${hint}`);
+    fail(
+      path,
+      `must be ${allowed.length > 1 ? 'one of ' : ''}${allowed.join(', ')}, not ${JSON.stringify(got)}${hint}`,
+    );
   }
   const e = first[0] as ErrorObject;
   const got = valueAt(src.value, path);
@@ -117,7 +124,10 @@ function schemaFailure(
       fail(path, `"${String(got)}" is not a valid id: use lowercase letters, digits, '.', '_' and '-'`);
       break;
     case 'minItems':
-      fail(path, Number(e.params.limit) === 1 ? 'must not be empty' : `must list at least ${e.params.limit} items`);
+      fail(
+        path,
+        Number(e.params.limit) === 1 ? 'must not be empty' : `must list at least ${e.params.limit} items`,
+      );
       break;
     case 'minLength':
       fail(path, 'must not be empty');
@@ -148,7 +158,8 @@ function schemaAt(schema: SchemaNode, path: readonly (string | number)[]): Schem
 
 function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
   let v = root;
-  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
+  for (const p of path)
+    v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
   return v;
 }
 
@@ -178,13 +189,19 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
     if (v.patches?.length) {
       const stock = doc.glibc.filter((g) => g.source === 'stock' && (!v.glibc || v.glibc.includes(g.id)));
       if (stock[0])
-        fail(['variants', i, 'patches'], `glibc entry "${stock[0].id}" is the image's own libc and cannot be patched`);
+        fail(
+          ['variants', i, 'patches'],
+          `glibc entry "${stock[0].id}" is the image's own libc and cannot be patched`,
+        );
     }
   });
   const scenarioIds = SCENARIOS.map((s) => s.id);
   doc.scenarios.forEach((s, i) => {
     if (!scenarioIds.includes(s))
-      fail(['scenarios', i], `unknown scenario "${s}"${didYouMean(s, scenarioIds)}; known: ${scenarioIds.join(', ')}`);
+      fail(
+        ['scenarios', i],
+        `unknown scenario "${s}"${didYouMean(s, scenarioIds)}; known: ${scenarioIds.join(', ')}`,
+      );
   });
   const stageIds = STAGES.map((s) => s.id);
   doc.stages.forEach((s, i) => {
@@ -202,7 +219,9 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
       const raw = rule.match?.[axis];
       for (const [j, p] of (patternList(raw) ?? []).entries()) {
         if (known[axis].some((id) => globMatch(p, id))) continue;
-        const at: YamlPath = Array.isArray(raw) ? ['expect', i, 'match', axis, j] : ['expect', i, 'match', axis];
+        const at: YamlPath = Array.isArray(raw)
+          ? ['expect', i, 'match', axis, j]
+          : ['expect', i, 'match', axis];
         fail(at, `"${p}" matches no ${axis} of this matrix${didYouMean(p, known[axis])}`);
       }
     }
@@ -228,7 +247,8 @@ function uniqueIds(list: readonly { id: string }[], key: string, fail: Fail): vo
 
 function expandChecked(doc: MatrixDoc, fail: Fail): PlannedCell[] {
   const combos = combinations(doc);
-  if (combos.length === 0) fail(['variants'], 'the matrix has no cells: no variant applies to any glibc entry');
+  if (combos.length === 0)
+    fail(['variants'], 'the matrix has no cells: no variant applies to any glibc entry');
   return combos.map((c) => planCell(doc, c, fail));
 }
 

@@ -52,7 +52,8 @@ export function parseYaml(text: string, file: string): LocatedYaml {
         if (result !== null && typeof result === 'object' && !lines.has(result)) {
           const children = new Map<string | number, number>();
           if (Array.isArray(result)) {
-            if (frame.children.length === result.length) frame.children.forEach((c, i) => children.set(i, c.line));
+            if (frame.children.length === result.length)
+              frame.children.forEach((c, i) => children.set(i, c.line));
           } else if (frame.children.length === 2 * Object.keys(result).length) {
             for (let i = 0; i < frame.children.length; i += 2) {
               const key = frame.children[i];
