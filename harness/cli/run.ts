@@ -225,7 +225,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         else {
           const source = await resolveSource(entry, opts.cacheDir, dirname(resolve(opts.matrixPath)), log);
           const patches: PatchFile[] = [];
-          for (const name of variant.patches ?? []) {
+          for (const name of first.patches) {
             const path = join(PATCHES_DIR, name);
             patches.push({ name, path, sha256: await sha256File(path) });
           }

@@ -4,7 +4,7 @@
 import picomatch from 'picomatch';
 import type { Expectation } from '../results/types.js';
 import { AXES, type Axis, type Link, stageDef } from './catalogue.js';
-import type { ExpectRuleDoc, GlibcEntry, MatrixDoc } from './schema.js';
+import type { ExpectRuleDoc, GlibcEntry, MatrixDoc, VariantEntry } from './schema.js';
 
 export interface PlannedCell {
   id: string;
@@ -28,7 +28,7 @@ export function combinations(doc: MatrixDoc): CellCoords[] {
   const out: CellCoords[] = [];
   for (const g of doc.glibc)
     for (const v of doc.variants) {
-      if (v.glibc && !v.glibc.includes(g.id)) continue;
+      if (!variantAppliesTo(v, g.id)) continue;
       for (const link of doc.links)
         for (const scenario of doc.scenarios)
           for (const stage of doc.stages) out.push({ glibc: g.id, variant: v.id, link, scenario, stage });
@@ -112,8 +112,18 @@ export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCo
   };
 }
 
-export function patchesFor(doc: MatrixDoc, variant: string): string[] {
-  return doc.variants.find((v) => v.id === variant)?.patches ?? [];
+/** A variant applies to the glibc entries it lists, else to those its per-glibc patches name, else to all. */
+export function variantAppliesTo(v: VariantEntry, glibc: string): boolean {
+  if (v.glibc) return v.glibc.includes(glibc);
+  if (v.patches && !Array.isArray(v.patches)) return glibc in v.patches;
+  return true;
+}
+
+/** The variant's patch series for one glibc entry. */
+export function patchesFor(doc: MatrixDoc, variant: string, glibc: string): string[] {
+  const p = doc.variants.find((v) => v.id === variant)?.patches;
+  if (!p) return [];
+  return Array.isArray(p) ? p : (p[glibc] ?? []);
 }
 
 export function glibcEntry(doc: MatrixDoc, id: string): GlibcEntry | undefined {

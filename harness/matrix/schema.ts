@@ -100,8 +100,11 @@ export const Variant = Type.Object(
   {
     id: Id,
     description: Type.Optional(Text),
-    /** Patch files under the repository's patches/, applied in order. */
-    patches: Type.Optional(Type.Array(Text)),
+    /**
+     * Patch files under the repository's patches/, applied in order: one list for every glibc entry
+     * the variant applies to, or a list per glibc entry (a port of the same design to another version).
+     */
+    patches: Type.Optional(Type.Union([Type.Array(Text), Type.Record(Id, Type.Array(Text))])),
     /** The glibc entries this variant applies to (default: all). */
     glibc: Type.Optional(Type.Array(Id, { minItems: 1 })),
   },

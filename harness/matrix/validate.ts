@@ -14,6 +14,7 @@ import {
   globMatch,
   type PlannedCell,
   patchesFor,
+  variantAppliesTo,
   patternList,
   resolveExpectation,
 } from './expand.js';
@@ -182,17 +183,22 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
       if (!glibcIds.includes(g))
         fail(['variants', i, 'glibc', j], `unknown glibc entry "${g}"${didYouMean(g, glibcIds)}`);
     });
-    v.patches?.forEach((p, j) => {
-      const bad = patchPathProblem(p) ?? options.patchFileProblem?.(p);
-      if (bad) fail(['variants', i, 'patches', j], bad);
-    });
-    if (v.patches?.length) {
-      const stock = doc.glibc.filter((g) => g.source === 'stock' && (!v.glibc || v.glibc.includes(g.id)));
-      if (stock[0])
-        fail(
-          ['variants', i, 'patches'],
-          `glibc entry "${stock[0].id}" is the image's own libc and cannot be patched`,
-        );
+    const lists: [YamlPath, string[]][] = Array.isArray(v.patches)
+      ? [[['variants', i, 'patches'], v.patches]]
+      : Object.entries(v.patches ?? {}).map(([g, list]) => [['variants', i, 'patches', g], list]);
+    for (const [at, list] of lists) {
+      const g = at[3];
+      if (typeof g === 'string' && !glibcIds.includes(g))
+        fail(at, `unknown glibc entry "${g}"${didYouMean(g, glibcIds)}`);
+      list.forEach((p, j) => {
+        const bad = patchPathProblem(p) ?? options.patchFileProblem?.(p);
+        if (bad) fail([...at, j], bad);
+      });
+      if (!list.length) continue;
+      const stock = doc.glibc.filter(
+        (e) => e.source === 'stock' && (typeof g === 'string' ? e.id === g : variantAppliesTo(v, e.id)),
+      );
+      if (stock[0]) fail(at, `glibc entry "${stock[0].id}" is the image's own libc and cannot be patched`);
     }
   });
   const scenarioIds = SCENARIOS.map((s) => s.id);
@@ -264,7 +270,7 @@ function planCell(doc: MatrixDoc, c: CellCoords, fail: Fail): PlannedCell {
     );
   }
   if (r.kind !== 'ok') throw new Error('unreachable');
-  return { id, ...c, patches: patchesFor(doc, c.variant), expected: r.expected };
+  return { id, ...c, patches: patchesFor(doc, c.variant, c.glibc), expected: r.expected };
 }
 
 /** Cells the filter keeps. */
