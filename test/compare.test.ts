@@ -11,7 +11,7 @@ import {
   verdictFor,
 } from '../harness/compare/compare.js';
 import type { CellResult, CellStatus, Results } from '../harness/results/types.js';
-import { cloneResults, summarize } from './fixtures/results/generate.js';
+import { cloneResults, summarize } from '../harness/report/synthetic.js';
 
 const small = JSON.parse(
   readFileSync(new URL('./fixtures/results/small.json', import.meta.url), 'utf8'),

@@ -11,7 +11,7 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import { renderReport } from '../harness/report/html.js';
 import type { CellResult, Results } from '../harness/results/types.js';
-import { cloneResults, largeResults, summarize } from './fixtures/results/generate.js';
+import { cloneResults, largeResults, summarize } from '../harness/report/synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {

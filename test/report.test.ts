@@ -15,7 +15,7 @@ import { jsonForScript, renderReport } from '../harness/report/html.js';
 import { toJUnit } from '../harness/report/junit.js';
 import { toTap } from '../harness/report/tap.js';
 import type { CellResult, Results } from '../harness/results/types.js';
-import { cloneResults, largeResults, summarize } from './fixtures/results/generate.js';
+import { cloneResults, largeResults, summarize } from '../harness/report/synthetic.js';
 
 const small = JSON.parse(
   readFileSync(new URL('./fixtures/results/small.json', import.meta.url), 'utf8'),

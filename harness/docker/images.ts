@@ -4,7 +4,7 @@
  * tagged by a hash of their recipe: a changed recipe builds anew, an unchanged one is reused.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
@@ -22,6 +22,11 @@ export interface SuiteRecipe {
   mirror: string;
   debootstrapVariant: string;
   toolchain: string[];
+  /**
+   * Accept an expired Release file. Suites whose Release carries a Valid-Until (sid, testing) expire
+   * when the mirror is a frozen snapshot; apt then refuses them unless told otherwise.
+   */
+  aptIgnoreValidUntil?: boolean;
 }
 
 export interface SuiteImages {
@@ -51,7 +56,13 @@ function hash(...parts: string[]): string {
 export async function imageTags(imagesDir: string, suite: string) {
   const recipe = await readRecipe(imagesDir, suite);
   const dockerfile = await readFile(join(imagesDir, 'toolchain.Dockerfile'), 'utf8');
-  const baseHash = hash(String(IMAGE_RECIPE_VERSION), recipe.suite, recipe.mirror, recipe.debootstrapVariant);
+  const baseHash = hash(
+    String(IMAGE_RECIPE_VERSION),
+    recipe.suite,
+    recipe.mirror,
+    recipe.debootstrapVariant,
+    ...(recipe.aptIgnoreValidUntil ? ['apt-ignore-valid-until'] : []),
+  );
   const base = `rseq-matrix/base:${suite}-${baseHash}`;
   const toolchain = `rseq-matrix/toolchain:${suite}-${hash(base, dockerfile, recipe.toolchain.join(' '))}`;
   return { recipe, dockerfile, base, toolchain };
@@ -155,6 +166,11 @@ async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log:
         `debootstrap of ${recipe.suite} failed (exit ${r.exitCode})`,
         undefined,
         tail(r.all),
+      );
+    if (recipe.aptIgnoreValidUntil)
+      await writeFile(
+        join(root, 'rootfs', 'etc', 'apt', 'apt.conf.d', '99rseq-matrix-valid-until'),
+        '// rseq-matrix: the mirror may be a frozen snapshot whose Release files have expired.\nAcquire::Check-Valid-Until "false";\n',
       );
     const [repo, version] = tag.split(':') as [string, string];
     const packer = execa('tar', ['-C', join(root, 'rootfs'), '--numeric-owner', '-c', '.'], {
