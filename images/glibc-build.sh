@@ -41,13 +41,18 @@ phase make
 make -C build -j"$MAKE_JOBS"
 phase install
 make -C build -j"$MAKE_JOBS" install
+# The prefix's ld.so searches only the prefix, so it would not find the toolchain's libgcc_s, which
+# pthread_cancel and unwinding load at run time: give the prefix (and the test tree) a copy.
+libgcc_s=$(gcc -print-file-name=libgcc_s.so.1)
+cp -L "$libgcc_s" /opt/glibc/lib/
+cp -L "$libgcc_s" build/
 if [ -s /in/meta/tests.txt ]; then
   phase glibc-tests
   mkdir -p /opt/glibc/.rseq-matrix
   : > /opt/glibc/.rseq-matrix/glibc-tests.txt
   while read -r t; do
     [ -n "$t" ] || continue
-    if make -C build test t="$t" > "/tmp/test.log" 2>&1; then r=PASS; else r=FAIL; fi
+    if make -C build test t="$t" > "/tmp/test.log" 2>&1; then r=PASS; else r=UNRESOLVED; fi
     res=$(grep -E '^(PASS|FAIL|XFAIL|XPASS|UNSUPPORTED|UNRESOLVED): ' /tmp/test.log | tail -n1 | cut -d: -f1 || true)
     echo "$t ${res:-$r}" | tee -a /opt/glibc/.rseq-matrix/glibc-tests.txt
     tail -n 20 /tmp/test.log

@@ -209,7 +209,7 @@ export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec):
       const m = await runBuild(ctx, spec, key, dir, base);
       return ready(spec, key, dir, m, false);
     },
-    () => ctx.log.info(`waiting for another run that is building ${key}`),
+    () => ctx.log.info(`${spec.glibc.id}/${spec.variant.id}: waiting for build ${key}, which another job or run is making`),
   );
 }
 

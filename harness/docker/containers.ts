@@ -129,7 +129,8 @@ export class ContainerSession {
     try {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (e) {
-      if (!String(e).includes('404'))
+      // 404: already gone; 409: its removal is already under way (the stop and the run both remove it).
+      if (!/\b(404|409)\b/.test(String(e)))
         this.log.warn(`could not remove container ${id.slice(0, 12)}: ${String(e)}`);
     }
     this.live.delete(id);
