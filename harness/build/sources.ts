@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import type { GlibcEntry } from '../matrix/schema.js';
 import { HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { newestVersion, parseDeb822, sha256Files, sourceVersions, upstreamVersion } from './debian.js';
+import { compareDebianVersions, parseDeb822, sha256Files, sourceVersions, upstreamVersion } from './debian.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 
@@ -80,33 +80,51 @@ export async function fetchVerified(url: string, dest: string, sha256: string, l
   await rename(tmp, dest);
 }
 
-/** The newest version of glibc in a suite, from the mirror's Sources index; cached per day. */
-async function latestVersion(
+/** The versions of glibc a suite's Sources index lists, newest first; cached per day. */
+async function suiteVersions(
   mirror: string,
   suite: string,
   cacheDir: string,
   log: Log,
-): Promise<{ version: string; directory: string }> {
+): Promise<{ version: string; directory: string }[]> {
   const day = new Date().toISOString().slice(0, 10);
-  const cached = join(cacheDir, 'sources', 'index', `${suite}-${day}.json`);
+  const cached = join(cacheDir, 'sources', 'index', `${suite}-${day}.v2.json`);
   if (existsSync(cached)) return JSON.parse(await readFile(cached, 'utf8'));
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
   log.info(`resolving the newest glibc in ${suite} (${url})`);
   const res = await httpGet(url);
-  const xz = execa('xz', ['-dc'], {
+  const xz = await execa('xz', ['-dc'], {
     input: Buffer.from(await res.arrayBuffer()),
     encoding: 'utf8',
     reject: false,
     maxBuffer: 512 * 2 ** 20,
   });
-  const text = (await xz).stdout as string;
-  const versions = sourceVersions(parseDeb822(text), 'glibc');
-  const newest = newestVersion(versions.map((v) => v.version));
-  const found = versions.find((v) => v.version === newest);
-  if (!found) throw new SourceError(`no glibc source package in ${suite} (${url})`);
+  const versions = sourceVersions(parseDeb822(String(xz.stdout)), 'glibc').sort((x, y) =>
+    compareDebianVersions(y.version, x.version),
+  );
+  if (!versions.length) throw new SourceError(`no glibc source package in ${suite} (${url})`);
   await mkdir(join(cached, '..'), { recursive: true });
-  await writeFile(cached, JSON.stringify(found));
-  return found;
+  await writeFile(cached, JSON.stringify(versions));
+  return versions;
+}
+
+/** A .dsc from the cache or the mirror; undefined when the mirror has no such file (404). */
+async function fetchDsc(mirror: string, directory: string, version: string, cacheDir: string): Promise<string | undefined> {
+  const dscName = `glibc_${version.replace(/^\d+:/, '')}.dsc`;
+  const dscPath = join(cacheDir, 'sources', 'dsc', dscName);
+  if (existsSync(dscPath)) return dscPath;
+  const url = `${mirror}/${directory}/${dscName}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { redirect: 'follow' });
+  } catch (e) {
+    throw new SourceError(`download of ${url} failed: ${(e as Error).cause ?? (e as Error).message}`);
+  }
+  if (res.status === 404) return undefined;
+  if (!res.ok) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`);
+  await mkdir(join(dscPath, '..'), { recursive: true });
+  await writeFile(dscPath, Buffer.from(await res.arrayBuffer()));
+  return dscPath;
 }
 
 /** A cached copy of a file whose digest is known: the cache is keyed by content. */
@@ -122,18 +140,25 @@ export async function resolveSource(
 ): Promise<ResolvedSource> {
   if (entry.source === 'debian') {
     const mirror = entry.debian.mirror ?? DEFAULT_MIRROR;
-    let version = entry.debian.version ?? 'latest';
-    let directory = 'pool/main/g/glibc';
-    if (version === 'latest')
-      ({ version, directory } = await latestVersion(mirror, entry.debian.suite, cacheDir, log));
-    const noEpoch = version.replace(/^\d+:/, '');
-    const dscName = `glibc_${noEpoch}.dsc`;
-    const dscPath = join(cacheDir, 'sources', 'dsc', dscName);
-    if (!existsSync(dscPath)) {
-      const res = await httpGet(`${mirror}/${directory}/${dscName}`);
-      await mkdir(join(dscPath, '..'), { recursive: true });
-      await writeFile(dscPath, Buffer.from(await res.arrayBuffer()));
+    const wanted = entry.debian.version ?? 'latest';
+    const candidates =
+      wanted === 'latest'
+        ? await suiteVersions(mirror, entry.debian.suite, cacheDir, log)
+        : [{ version: wanted, directory: 'pool/main/g/glibc' }];
+    let version = '';
+    let directory = '';
+    let dscPath: string | undefined;
+    // A mirror between syncs can list a version its pool does not hold yet: take the newest it has.
+    for (const c of candidates) {
+      dscPath = await fetchDsc(mirror, c.directory, c.version, cacheDir);
+      if (dscPath) {
+        ({ version, directory } = c);
+        break;
+      }
+      log.warn(`${mirror} lists glibc ${c.version} in ${entry.debian.suite}, but its pool has no .dsc for it`);
     }
+    if (!dscPath) throw new SourceError(`no .dsc of glibc ${wanted} (${entry.debian.suite}) on ${mirror}`);
+    const dscName = `glibc_${version.replace(/^\d+:/, '')}.dsc`;
     const dsc = parseDeb822(await readFile(dscPath, 'utf8'))[0];
     const files = dsc ? sha256Files(dsc) : [];
     const orig = files.find((f) => /\.orig\.tar\.(xz|gz|bz2)$/.test(f.name));
