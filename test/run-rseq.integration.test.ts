@@ -13,10 +13,17 @@ import t from 'tap';
 import type { Results } from '../harness/results/types.js';
 
 const cli = join(process.cwd(), 'dist/harness/cli/main.js');
+/**
+ * CI runs the default matrix without the sid baseline: building the newest glibc cold would add about
+ * 12 minutes to a run that must end within 90. The nightly workflow and `npm run matrix` run it all.
+ */
+const reduced = process.env.CI === 'true' || process.env.RSEQ_MATRIX_REDUCED === '1';
+const filter = reduced ? ['--filter', 'glibc!=glibc-sid'] : [];
 
 t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'rm-rseq-'));
-  const r = await execa('node', [cli, 'run', 'matrices/rseq.yaml', '--out', out, '--json'], {
+  if (reduced) t.comment('reduced matrix: glibc!=glibc-sid');
+  const r = await execa('node', [cli, 'run', 'matrices/rseq.yaml', '--out', out, '--json', ...filter], {
     reject: false,
     timeout: 4 * 3_600_000,
   });
