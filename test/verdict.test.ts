@@ -2,7 +2,7 @@ import t from 'tap';
 import type { PlannedCell } from '../harness/matrix/expand.js';
 import { parseObservations } from '../harness/probe/parse.js';
 import type { Observation, ProbeRun } from '../harness/results/types.js';
-import { inconsistency, judge } from '../harness/verdict/verdict.js';
+import { inconsistency, judge, straceDisagreement } from '../harness/verdict/verdict.js';
 
 const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   id: 'g/v/shared/default/main',
@@ -14,7 +14,11 @@ const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   patches: [],
   expected: { state, registered: state === 'skip' ? null : state === 'registered', rule: 0, why: 'w' },
 });
-const obs = (kernel: Observation['kernel'], glibc: Partial<Observation['glibc']> = {}, stage = 'main'): Observation => ({
+const obs = (
+  kernel: Observation['kernel'],
+  glibc: Partial<Observation['glibc']> = {},
+  stage = 'main',
+): Observation => ({
   v: 1,
   stage,
   pid: 1,
@@ -22,7 +26,15 @@ const obs = (kernel: Observation['kernel'], glibc: Partial<Observation['glibc']>
   kernel,
   availErrno: 22,
   probeErrno: kernel === 'registered' ? 22 : 0,
-  glibc: { rseqSize: 20, rseqOffset: -96, rseqFlags: 0, cpuId: 1, areaRegistered: true, areaLen: 32, ...glibc },
+  glibc: {
+    rseqSize: 20,
+    rseqOffset: -96,
+    rseqFlags: 0,
+    cpuId: 1,
+    areaRegistered: true,
+    areaLen: 32,
+    ...glibc,
+  },
 });
 const run = (over: Partial<ProbeRun> = {}): ProbeRun => ({
   command: 'probe main',
@@ -43,14 +55,31 @@ t.test('pass and fail follow the kernel observer', async (t) => {
     observations: [obs('unregistered', { cpuId: -2, rseqSize: 0, areaRegistered: false })],
     run: run(),
   });
-  t.match(f, { status: 'fail', reason: 'expected registered, observed unregistered', observed: { registered: false } });
-  t.match(judge(cell('unavailable'), { observations: [obs('unavailable', { cpuId: -2, rseqSize: 0 })], run: run() }), {
-    status: 'pass',
-    observed: { state: 'unavailable', registered: false },
-  });
-  t.match(judge(cell('unregistered'), { observations: [obs('unavailable', { cpuId: -2, rseqSize: 0 })], run: run() }), {
+  t.match(f, {
     status: 'fail',
-  }, 'unavailable is not unregistered');
+    reason: 'expected registered, observed unregistered',
+    observed: { registered: false },
+  });
+  t.match(
+    judge(cell('unavailable'), {
+      observations: [obs('unavailable', { cpuId: -2, rseqSize: 0 })],
+      run: run(),
+    }),
+    {
+      status: 'pass',
+      observed: { state: 'unavailable', registered: false },
+    },
+  );
+  t.match(
+    judge(cell('unregistered'), {
+      observations: [obs('unavailable', { cpuId: -2, rseqSize: 0 })],
+      run: run(),
+    }),
+    {
+      status: 'fail',
+    },
+    'unavailable is not unregistered',
+  );
 });
 
 t.test('only the cell stage counts; disagreeing observations are mixed', async (t) => {
@@ -58,10 +87,16 @@ t.test('only the cell stage counts; disagreeing observations are mixed', async (
     status: 'error',
     reason: 'the probe wrote no observation for stage main',
   });
-  t.match(judge(cell('registered'), { observations: [obs('registered'), obs('unregistered', { cpuId: -1 })], run: run() }), {
-    status: 'fail',
-    observed: { state: 'mixed', registered: null },
-  });
+  t.match(
+    judge(cell('registered'), {
+      observations: [obs('registered'), obs('unregistered', { cpuId: -1 })],
+      run: run(),
+    }),
+    {
+      status: 'fail',
+      observed: { state: 'mixed', registered: null },
+    },
+  );
 });
 
 t.test('errors: crash, hang, garbage, exit status, build failure; skip', async (t) => {
@@ -70,7 +105,9 @@ t.test('errors: crash, hang, garbage, exit status, build failure; skip', async (
     status: 'error',
     reason: 'the probe was killed by SIGSEGV',
   });
-  t.match(judge(cell('registered'), { observations: o, run: run({ timedOut: true, exitCode: null }) }), { status: 'error' });
+  t.match(judge(cell('registered'), { observations: o, run: run({ timedOut: true, exitCode: null }) }), {
+    status: 'error',
+  });
   t.match(judge(cell('registered'), { observations: o, run: run(), garbage: ['{"stage": '] }), {
     status: 'error',
     reason: /unreadable output/,
@@ -87,9 +124,97 @@ t.test('inconsistency between glibc and the kernel', async (t) => {
   t.match(inconsistency(obs('unregistered', { cpuId: 3 })), /glibc claims a registration/);
   t.match(inconsistency(obs('registered', { areaRegistered: false })), /not of glibc's area/);
   t.equal(inconsistency(obs('registered')), undefined);
-  t.equal(inconsistency(obs('unregistered', { rseqSize: null, cpuId: null, areaRegistered: null })), undefined);
+  t.equal(
+    inconsistency(obs('unregistered', { rseqSize: null, cpuId: null, areaRegistered: null })),
+    undefined,
+  );
   const j = judge(cell('unregistered'), { observations: [obs('unregistered', { cpuId: 0 })], run: run() });
   t.match(j, { status: 'pass', observed: { consistent: false, inconsistency: /glibc claims/ } });
+});
+
+t.test('glibc claims a size while its area is not registered', async (t) => {
+  // What libprobe-test-unregister.so leaves: the kernel reset cpu_id to -1, __rseq_size still 20.
+  t.match(
+    inconsistency(obs('unregistered', { cpuId: -1, areaRegistered: false, areaLen: null })),
+    /glibc claims a registration \(__rseq_size 20, cpu_id -1\) but its area is not registered/,
+  );
+  // A thread glibc itself failed to register (cpu_id -2) is honest about it.
+  t.equal(inconsistency(obs('unregistered', { cpuId: -2, areaRegistered: false })), undefined);
+  // Static executable before TLS: nothing to compare.
+  t.equal(
+    inconsistency(obs('unregistered', { rseqSize: 0, rseqOffset: 0, cpuId: null, areaRegistered: null })),
+    undefined,
+  );
+});
+
+t.test('strace against the kernel check', async (t) => {
+  const view = (
+    over: Partial<NonNullable<Observation['strace']>> = {},
+  ): NonNullable<Observation['strace']> => ({
+    tid: 7,
+    registeredBefore: true,
+    anyRegisteredBefore: true,
+    inForce: { tid: 7, call: 'rseq(0x7f00, 0x20, 0, 0x53053053) = 0', by: 'glibc' },
+    glibcRegisteredAfter: false,
+    kernel: 'registered',
+    ...over,
+  });
+  t.equal(straceDisagreement({ ...obs('registered'), strace: view() }), undefined);
+  t.equal(straceDisagreement(obs('registered')), undefined, 'no strace, nothing to say');
+  t.equal(
+    straceDisagreement({ ...obs('unregistered', { cpuId: -1 }), strace: view({ kernel: 'unregistered' }) }),
+    "strace saw rseq(0x7f00, 0x20, 0, 0x53053053) = 0 in this thread before the probe's write, but the kernel check says unregistered",
+  );
+  t.equal(
+    straceDisagreement({
+      ...obs('unregistered', { cpuId: -1 }),
+      strace: view({ tid: 8, kernel: 'unregistered' }),
+    }),
+    "strace saw rseq(0x7f00, 0x20, 0, 0x53053053) = 0 in thread 7, inherited through fork before the probe's write, but the kernel check says unregistered",
+  );
+  t.equal(
+    straceDisagreement({
+      ...obs('registered'),
+      strace: view({ registeredBefore: false, anyRegisteredBefore: false, inForce: null }),
+    }),
+    'strace saw no registration in force for this thread, but the kernel check says registered',
+  );
+  t.equal(
+    straceDisagreement({
+      ...obs('registered'),
+      strace: view({ registeredBefore: null, anyRegisteredBefore: null, inForce: null }),
+    }),
+    undefined,
+    'strace could not tell: no disagreement',
+  );
+  const j = judge(cell('registered'), {
+    observations: [
+      {
+        ...obs('registered'),
+        strace: view({
+          registeredBefore: false,
+          anyRegisteredBefore: false,
+          inForce: null,
+          glibcRegisteredAfter: true,
+        }),
+      },
+    ],
+    run: run(),
+    strace: { version: 'v', log: 'l', threads: [] },
+  });
+  t.match(j, {
+    status: 'pass',
+    observed: {
+      registered: true,
+      consistent: false,
+      inconsistency:
+        "strace saw glibc's rseq() = 0 only after the probe's write, but the kernel check says registered",
+    },
+    strace: { version: 'v' },
+  });
+  t.notOk('straceReason' in j);
+  const e = judge(cell('registered'), { failure: 'build broke', strace: null, straceReason: 'x' });
+  t.match(e, { status: 'error', reason: 'build broke' });
 });
 
 t.test('observation parsing keeps garbage apart', async (t) => {

@@ -24,13 +24,13 @@ export const SCENARIOS: readonly ScenarioDef[] = [
   },
   {
     id: 'seccomp-eperm',
-    summary: "Docker's default seccomp profile, but rseq fails with EPERM",
+    summary: 'a seccomp profile that allows every system call but rseq, which fails with EPERM',
     env: {},
     seccompRseqErrno: 'EPERM',
   },
   {
     id: 'seccomp-enosys',
-    summary: "Docker's default seccomp profile, but rseq fails with ENOSYS",
+    summary: 'a seccomp profile that allows every system call but rseq, which fails with ENOSYS',
     env: {},
     seccompRseqErrno: 'ENOSYS',
   },

@@ -5,12 +5,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
-import { join, relative } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import type { Link, ScenarioDef } from '../matrix/catalogue.js';
-import type { Observation, ProbeRun } from '../results/types.js';
+import type { Observation, ProbeRun, StraceCell } from '../results/types.js';
 import { parseObservations } from './parse.js';
 import {
   decodeExit,
@@ -20,8 +20,12 @@ import {
   invocationFor,
   parseStatus,
   runnerScript,
+  type StatusLine,
+  tracedDisplay,
+  tracedId,
 } from './plan.js';
 import { seccompProfile } from './seccomp.js';
+import { attachStrace, parseStrace, summarizeForStage, tracedMarkers } from './strace.js';
 
 export async function readInvocationTable(probesDir: string): Promise<InvocationTable> {
   return JSON.parse(await readFile(join(probesDir, 'stages.json'), 'utf8')) as InvocationTable;
@@ -40,7 +44,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 /** A digest of the probe suite's sources: part of the compiled probes' cache key. */
 export async function probeSourceDigest(probesDir: string): Promise<string> {
   const h = createHash('sha256');
-  for (const f of await filesUnder(probesDir)) h.update(relative(probesDir, f)).update('\0').update(await readFile(f));
+  for (const f of await filesUnder(probesDir))
+    h.update(relative(probesDir, f))
+      .update('\0')
+      .update(await readFile(f));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -107,6 +114,9 @@ export interface ProbeCellOutput {
   /** Why there is no run for this cell. */
   failure?: string;
   logTail?: string;
+  /** The outside observer (undefined when there was no run at all; null: strace could not watch, see straceReason). */
+  strace?: StraceCell | null;
+  straceReason?: string;
 }
 
 function signalName(n: number): string {
@@ -126,14 +136,18 @@ export async function runProbes(opts: {
 }): Promise<Map<string, ProbeCellOutput>> {
   const { session, build, binDir, workDir, scenario, cells, table, timeoutSec } = opts;
   const results = new Map<string, ProbeCellOutput>();
-  const invocations: (Invocation & { cell: string })[] = [];
+  const invocations: (Invocation & { cell: string; stage: string })[] = [];
   for (const c of cells) {
     const inv = invocationFor(table, c.stage, c.link, scenario);
     if (!inv) {
-      results.set(c.id, { observations: [], garbage: [], failure: `the probe suite has no probe for stage ${c.stage} (${c.link})` });
+      results.set(c.id, {
+        observations: [],
+        garbage: [],
+        failure: `the probe suite has no probe for stage ${c.stage} (${c.link})`,
+      });
       continue;
     }
-    invocations.push({ ...inv, id: `${c.link}-${c.stage}`, cell: c.id });
+    invocations.push({ ...inv, id: `${c.link}-${c.stage}`, cell: c.id, stage: c.stage });
   }
   if (invocations.length === 0) return results;
   await mkdir(workDir, { recursive: true });
@@ -145,11 +159,15 @@ export async function runProbes(opts: {
     binds: [`${binDir}:${IN_CONTAINER.bin}:ro`, `${workDir}:${IN_CONTAINER.out}`, ...build.binds],
     network: 'none',
     ...(seccomp ? { seccompProfile: seccomp } : {}),
-    timeoutMs: (invocations.length * (timeoutSec + 3) + 30) * 1000,
+    // Each invocation runs twice: untraced, then under strace.
+    timeoutMs: (2 * invocations.length * (timeoutSec + 3) + 30) * 1000,
     purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
   });
   const statusText = await readFile(join(workDir, 'status.tsv'), 'utf8').catch(() => '');
   const status = parseStatus(statusText);
+  const straceVersion = (await readFile(join(workDir, 'strace.version'), 'utf8').catch(() => ''))
+    .split('\n')[0]
+    ?.trim();
   for (const inv of invocations) {
     const st = status.get(inv.id);
     if (!st) {
@@ -166,15 +184,85 @@ export async function runProbes(opts: {
     const read = (ext: string) => readFile(join(workDir, 'obs', `${inv.id}.${ext}`), 'utf8').catch(() => '');
     const parsed = parseObservations(await read('jsonl'));
     const stderr = await read('stderr');
+    const run: ProbeRun = {
+      command: inv.display,
+      ...decodeExit(st.rc, signalName),
+      durationMs: ms(st),
+      stderrTail: tail(stderr, 15),
+    };
+    const outside = await outsideView({
+      workDir,
+      inv,
+      run,
+      observations: parsed.observations,
+      traced: status.get(tracedId(inv.id)),
+      straceVersion,
+      image: build.image,
+    });
     results.set(inv.cell, {
       ...parsed,
-      run: {
-        command: inv.display,
-        ...decodeExit(st.rc, signalName),
-        durationMs: Math.round(st.durationMs * 10) / 10,
-        stderrTail: tail(stderr, 15),
-      },
+      ...outside,
+      run,
     });
   }
   return results;
+}
+
+const ms = (st: StatusLine) => Math.round(st.durationMs * 10) / 10;
+
+/**
+ * The strace observer for one invocation: its traced run's log, parsed and paired with the untraced
+ * observations of the cell's stage. Never throws: whatever goes wrong becomes `strace: null` and a reason.
+ * Sets run.traced when the traced run happened.
+ */
+async function outsideView(a: {
+  workDir: string;
+  inv: Invocation & { stage: string };
+  run: ProbeRun;
+  observations: Observation[];
+  traced: StatusLine | undefined;
+  straceVersion: string | undefined;
+  image: string;
+}): Promise<{ observations?: Observation[]; strace: StraceCell | null; straceReason?: string }> {
+  const none = (straceReason: string) => ({ strace: null, straceReason });
+  if (!a.straceVersion) return none(`strace is not installed in the image ${a.image}`);
+  if (!a.traced) return none('the traced run did not happen (the container ended first)');
+  const t = decodeExit(a.traced.rc, signalName);
+  a.run.traced = { command: tracedDisplay(a.inv), ...t, durationMs: ms(a.traced) };
+  const id = tracedId(a.inv.id);
+  const file = join(a.workDir, 'obs', id);
+  const [log, stderr] = await Promise.all([
+    readFile(file, 'utf8').catch(() => ''),
+    readFile(`${file}.stderr`, 'utf8').catch(() => ''),
+  ]);
+  const how = t.timedOut
+    ? 'hit its time limit'
+    : t.signal
+      ? `was killed by ${t.signal}`
+      : `exited with status ${t.exitCode}`;
+  if (!log.trim()) return none(`strace wrote no log (the traced run ${how}): ${tail(stderr, 3).trim()}`);
+  if (t.timedOut || t.signal || t.exitCode !== a.run.exitCode)
+    return none(
+      `the traced run ${how}, the untraced one ${a.run.exitCode === null ? 'did not exit' : `exited with status ${a.run.exitCode}`}`,
+    );
+  try {
+    const trace = parseStrace(log);
+    const paired = attachStrace(a.observations, tracedMarkers(trace), a.inv.stage);
+    if (paired.reason) return none(paired.reason);
+    return {
+      observations: paired.observations,
+      strace: summarizeForStage(trace, a.inv.stage, {
+        version: a.straceVersion,
+        log: runRelative(a.workDir, file),
+      }),
+    };
+  } catch (e) {
+    return none(`the strace log could not be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** A path inside the run's output folder, relative to it when workDir is OUT/work/<build>/<scenario>. */
+function runRelative(workDir: string, file: string): string {
+  const out = resolve(workDir, '../../..');
+  return basename(resolve(workDir, '../..')) === 'work' ? relative(out, file) : file;
 }

@@ -42,17 +42,67 @@ export function invocationFor(
 ): Omit<Invocation, 'id'> | undefined {
   const def = table[stage]?.[link];
   if (!def) return undefined;
-  const env = { ...Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)])), ...scenario.env };
+  const env = {
+    ...Object.fromEntries(Object.entries(def.env).map(([k, v]) => [k, expand(v)])),
+    ...scenario.env,
+  };
   const argv = [`${IN_CONTAINER.bin}/${def.program}`, ...def.args.map(expand)];
-  const display = [...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`), ...argv.map(shellQuote)].join(' ');
+  const display = [
+    ...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`),
+    ...argv.map(shellQuote),
+  ].join(' ');
   return { argv, env, display };
+}
+
+/**
+ * The outside observer's command. The brief form is `strace -f -qq -e trace=rseq,write -e signal=none`;
+ * the process calls are traced too, because inheritance follows them (a fork child inherits its parent's
+ * registration, a CLONE_VM child does not, execve clears it), and -s is large enough for a whole
+ * observation line (at most 2 KiB), so that the stage and the kernel answer can be read from the write.
+ */
+export const STRACE_ARGV = [
+  'strace',
+  '-f',
+  '-qq',
+  '-s',
+  '4096',
+  '-e',
+  'trace=rseq,write,clone,clone3,fork,vfork,execve',
+  '-e',
+  'signal=none',
+] as const;
+
+/** Status id and file names of an invocation's traced run. */
+export const tracedId = (id: string) => `${id}.strace`;
+
+/** The traced command as a person would type it inside the container (env goes through strace -E). */
+export function tracedDisplay(inv: Invocation): string {
+  return [
+    ...STRACE_ARGV,
+    '-o',
+    `${IN_CONTAINER.out}/obs/${tracedId(inv.id)}`,
+    ...Object.entries(inv.env).flatMap(([k, v]) => ['-E', `${k}=${v}`]),
+    ...inv.argv,
+  ]
+    .map(shellQuote)
+    .join(' ');
 }
 
 /**
  * A bash script (dash cannot redirect descriptors above 9) that runs each invocation with a clean environment, its observation descriptor
  * on a file, and a time limit that kills the whole process group; it records exit status and times.
+ * With `strace` (the default), each invocation then runs a second time under strace (the outside observer),
+ * its environment given with strace's -E so that LD_PRELOAD/LD_AUDIT/GLIBC_TUNABLES reach the probe and not
+ * strace itself: status id `<id>.strace`, files obs/<id>.strace (the log), obs/<id>.strace.jsonl (its
+ * observation lines) and obs/<id>.strace.stderr. Without strace in the image nothing is traced and
+ * `strace.version` is not written.
  */
-export function runnerScript(invocations: readonly Invocation[], timeoutSec: number): string {
+export function runnerScript(
+  invocations: readonly Invocation[],
+  timeoutSec: number,
+  opts: { strace?: boolean } = {},
+): string {
+  const strace = opts.strace ?? true;
   const lines = [
     '#!/bin/bash',
     '# Written by rseq-matrix: runs the probes of one container. See docs/probe-protocol.md.',
@@ -70,9 +120,28 @@ export function runnerScript(invocations: readonly Invocation[], timeoutSec: num
     `  printf '%s\\t%s\\t%s\\t%s\\n' "$id" "$rc" "$s" "$e" >> "$out/status.tsv"`,
     '}',
   ];
+  if (strace)
+    lines.push(
+      'has_strace=0',
+      'if command -v strace >/dev/null 2>&1 && strace -V > "$out/strace.version" 2>&1; then has_strace=1; else rm -f "$out/strace.version"; fi',
+      'traced() {',
+      '  id=$1; shift',
+      '  [ "$has_strace" = 1 ] || return 0',
+      '  s=$(date +%s%N)',
+      `  timeout -s TERM -k 2 ${timeoutSec} env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin ${STRACE_ARGV.join(' ')} -o "$out/obs/$id" "$@" \\`,
+      `    ${OBSERVATION_FD}>"$out/obs/$id.jsonl" 2>"$out/obs/$id.stderr" >/dev/null </dev/null`,
+      '  rc=$?',
+      '  e=$(date +%s%N)',
+      `  printf '%s\\t%s\\t%s\\t%s\\n' "$id" "$rc" "$s" "$e" >> "$out/status.tsv"`,
+      '}',
+    );
   for (const inv of invocations) {
     const env = Object.entries(inv.env).map(([k, v]) => shellQuote(`${k}=${v}`));
     lines.push(`probe ${shellQuote(inv.id)} ${[...env, ...inv.argv.map(shellQuote)].join(' ')}`);
+    if (strace) {
+      const e = Object.entries(inv.env).flatMap(([k, v]) => ['-E', shellQuote(`${k}=${v}`)]);
+      lines.push(`traced ${shellQuote(tracedId(inv.id))} ${[...e, ...inv.argv.map(shellQuote)].join(' ')}`);
+    }
   }
   lines.push('exit 0', '');
   return lines.join('\n');
@@ -95,7 +164,10 @@ export function parseStatus(text: string): Map<string, StatusLine> {
 }
 
 /** timeout(1) answers 124 when it stopped the command, 137 when it had to KILL; a shell says 128+N for signal N. */
-export function decodeExit(rc: number, signalName: (n: number) => string): {
+export function decodeExit(
+  rc: number,
+  signalName: (n: number) => string,
+): {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;

@@ -33,6 +33,98 @@ export interface Observation {
   };
   /** Symbols that only some variants export (a TLS __rseq_abi, __rseq_handled, ...). */
   extra?: Record<string, number | boolean | null>;
+  /**
+   * Added by the harness, not written by the probe: what strace saw when the same invocation ran
+   * again under `strace -f` (docs/probe-protocol.md, "The outside view"). Absent when there was no
+   * traced run; the cell's `straceReason` then says why.
+   */
+  strace?: StraceView;
+}
+
+/**
+ * The outside observer for one observation: the line of the same stage (same occurrence) in the traced
+ * re-run, and the registration strace had seen in force for the thread that wrote it.
+ */
+export interface StraceView {
+  /** The writer's thread id in the traced run (strace's pid column). */
+  tid: number;
+  /**
+   * Was a successful glibc registration (rseq flags 0, glibc's signature: x86_64 0x53053053) in force
+   * for that thread when it wrote the line: its own call, or one inherited through a fork (no CLONE_VM)?
+   * A vfork/CLONE_VM child and a new thread start unregistered; execve clears. null: cannot tell.
+   */
+  registeredBefore: boolean | null;
+  /** Was any registration in force (glibc's, or another's such as a test library's)? */
+  anyRegisteredBefore: boolean | null;
+  /** The call in force, as strace printed it, and the thread that made it (an ancestor when inherited). */
+  inForce: { tid: number; call: string; by: 'glibc' | 'other' } | null;
+  /** strace saw glibc register this thread only after the line was written. */
+  glibcRegisteredAfter: boolean;
+  /** The kernel answer written in that traced line (the in-process check of the traced process). */
+  kernel: RseqState | null;
+}
+
+/** One event of one thread as strace saw it (the compact form kept in results). */
+export type StraceEvent =
+  | {
+      kind: 'rseq';
+      /**
+       * glibc-register / glibc-unregister: flags 0 or RSEQ_FLAG_UNREGISTER with glibc's signature;
+       * probe-avail, probe-private, probe-check: the probe's own questions (rseq(NULL,0,0,0), its private
+       * area with 0x1dea5eed, wrong-signature checks with 0x0badc0de); other-*: anything else.
+       */
+      role: StraceRseqRole;
+      /** As strace printed it, e.g. `rseq(0x7f98cce58060, 0x20, 0, 0x53053053) = 0`. */
+      call: string;
+      /** null: succeeded; the errno name otherwise ('?' when strace saw no result). */
+      errno: string | null;
+    }
+  | {
+      kind: 'marker';
+      stage: string;
+      /** The kernel answer inside the written line. */
+      kernel: RseqState | null;
+      /** The registration strace had seen in force at this write (null: none; absent: cannot tell). */
+      inForce?: 'glibc' | 'other' | null;
+    }
+  | { kind: 'spawn'; child: number; how: StraceSpawn }
+  | { kind: 'exec'; ok: boolean };
+
+export type StraceRseqRole =
+  | 'glibc-register'
+  | 'glibc-unregister'
+  | 'probe-avail'
+  | 'probe-private'
+  | 'probe-private-unregister'
+  | 'probe-check'
+  | 'other-register'
+  | 'other-unregister'
+  | 'other';
+
+/** fork: no CLONE_VM (inherits the registration); vfork, thread, clone-vm: CLONE_VM (starts unregistered). */
+export type StraceSpawn = 'fork' | 'vfork' | 'thread' | 'clone-vm';
+
+/**
+ * A cell's compact strace summary: only the threads that wrote a line of the cell's stage and their
+ * ancestors; in each, the rseq calls that are not the probe's own questions, every marker write (all
+ * stages, so that the order is visible), children started and execs. The whole log stays in `log`.
+ */
+export interface StraceCell {
+  /** `strace -V`'s first line. */
+  version: string;
+  /** The raw log, relative to the run's output folder (work/<glibc>--<variant>/<scenario>/obs/<id>.strace). */
+  log: string;
+  threads: {
+    tid: number;
+    parent: number | null;
+    /** exec: the program strace started; otherwise how its parent made it; unknown: no clone line seen. */
+    origin: 'exec' | StraceSpawn | 'unknown';
+    /** The registration it started with (inherited through fork); null: none; absent: cannot tell. */
+    inherited?: 'glibc' | 'other' | null;
+    events: StraceEvent[];
+    /** The probe's own rseq calls left out of `events`. */
+    probeCalls: number;
+  }[];
 }
 
 export interface Expectation {
@@ -46,7 +138,10 @@ export interface Expectation {
 export interface Observed {
   state: RseqState | 'mixed' | null;
   registered: boolean | null;
-  /** Do the observers agree with each other (kernel vs glibc's claim)? */
+  /**
+   * Do the observers agree with each other: the kernel check vs glibc's claim, and the kernel check vs
+   * strace (`Observation.strace`)? The kernel check alone decides `state` and `registered`.
+   */
   consistent: boolean | null;
   inconsistency?: string;
 }
@@ -56,8 +151,20 @@ export interface ProbeRun {
   exitCode: number | null;
   signal: string | null;
   timedOut: boolean;
+  /** Wall time of the untraced run (the one whose observations are kept). */
   durationMs: number;
   stderrTail: string;
+  /**
+   * The same invocation run again under strace (the outside observer). Its durationMs minus the
+   * untraced one is strace's overhead. Absent when strace did not run (see the cell's straceReason).
+   */
+  traced?: {
+    command: string;
+    exitCode: number | null;
+    signal: string | null;
+    timedOut: boolean;
+    durationMs: number;
+  };
 }
 
 export interface CellResult {
@@ -74,6 +181,13 @@ export interface CellResult {
   observed: Observed;
   observations: Observation[];
   probe?: ProbeRun;
+  /**
+   * The outside observer's summary for this cell (StraceCell); null when strace could not watch this
+   * probe (not installed, ptrace refused, the traced run failed): `straceReason` says why, and the
+   * verdict does not change for that. Absent for cells that were not probed.
+   */
+  strace?: StraceCell | null;
+  straceReason?: string;
   buildKey: string;
   patches: string[];
   /** A command that reruns just this cell. */

@@ -2,12 +2,15 @@
  * Verdicts: what a cell's observations say, and whether that is what was expected. Pure.
  */
 import type { PlannedCell } from '../matrix/expand.js';
-import type { CellStatus, Observation, Observed, ProbeRun } from '../results/types.js';
+import type { CellStatus, Observation, Observed, ProbeRun, StraceCell } from '../results/types.js';
 
 export interface Judgement {
   status: CellStatus;
   reason?: string;
   observed: Observed;
+  /** The outside observer's summary, passed through to the cell (null: strace could not watch). */
+  strace?: StraceCell | null;
+  straceReason?: string;
 }
 
 const NOTHING: Observed = { state: null, registered: null, consistent: null };
@@ -18,35 +21,73 @@ const NOTHING: Observed = { state: null, registered: null, consistent: null };
  */
 export function judge(
   cell: PlannedCell,
+  input: {
+    observations?: Observation[];
+    run?: ProbeRun;
+    failure?: string;
+    garbage?: string[];
+    /** The outside observer; its per-observation view is each observation's `strace`. */
+    strace?: StraceCell | null;
+    straceReason?: string;
+  },
+): Judgement {
+  const j = judgeKernel(cell, input);
+  // strace never makes a verdict an error: a missing or failed trace is recorded, not judged.
+  if (j.status === 'skip' || input.strace === undefined) return j;
+  return {
+    ...j,
+    strace: input.strace,
+    ...(input.strace === null ? { straceReason: input.straceReason ?? 'strace did not run' } : {}),
+  };
+}
+
+function judgeKernel(
+  cell: PlannedCell,
   input: { observations?: Observation[]; run?: ProbeRun; failure?: string; garbage?: string[] },
 ): Judgement {
   if (cell.expected.state === 'skip') return { status: 'skip', reason: cell.expected.why, observed: NOTHING };
   if (input.failure) return { status: 'error', reason: input.failure, observed: NOTHING };
   const run = input.run;
   if (!run) return { status: 'error', reason: 'the probe did not run', observed: NOTHING };
-  if (run.timedOut) return { status: 'error', reason: `the probe hung and was killed after its time limit`, observed: NOTHING };
-  if (run.signal) return { status: 'error', reason: `the probe was killed by ${run.signal}`, observed: NOTHING };
+  if (run.timedOut)
+    return {
+      status: 'error',
+      reason: `the probe hung and was killed after its time limit`,
+      observed: NOTHING,
+    };
+  if (run.signal)
+    return { status: 'error', reason: `the probe was killed by ${run.signal}`, observed: NOTHING };
   if (input.garbage?.length)
     return {
       status: 'error',
       reason: `the probe wrote unreadable output: ${JSON.stringify(input.garbage[0]?.slice(0, 120))}`,
       observed: NOTHING,
     };
-  if (run.exitCode !== 0) return { status: 'error', reason: `the probe exited with status ${run.exitCode}`, observed: NOTHING };
+  if (run.exitCode !== 0)
+    return { status: 'error', reason: `the probe exited with status ${run.exitCode}`, observed: NOTHING };
   const mine = (input.observations ?? []).filter((o) => o.stage === cell.stage);
   if (mine.length === 0)
-    return { status: 'error', reason: `the probe wrote no observation for stage ${cell.stage}`, observed: NOTHING };
+    return {
+      status: 'error',
+      reason: `the probe wrote no observation for stage ${cell.stage}`,
+      observed: NOTHING,
+    };
   const observed = observe(mine);
   if (observed.state === cell.expected.state) return { status: 'pass', observed };
-  const seen = observed.state === 'mixed' ? `mixed (${[...new Set(mine.map((o) => o.kernel))].join(', ')})` : observed.state;
+  const seen =
+    observed.state === 'mixed'
+      ? `mixed (${[...new Set(mine.map((o) => o.kernel))].join(', ')})`
+      : observed.state;
   return { status: 'fail', reason: `expected ${cell.expected.state}, observed ${seen}`, observed };
 }
 
-/** The kernel observer decides the state; glibc's claim is checked against it. */
+/** The kernel observer decides the state; glibc's claim and strace's view are checked against it. */
 export function observe(obs: readonly Observation[]): Observed {
   const states = [...new Set(obs.map((o) => o.kernel))];
   const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
-  const problems = obs.map(inconsistency).filter((p): p is string => Boolean(p));
+  const problems = obs
+    .flatMap((o) => [inconsistency(o), straceDisagreement(o)])
+    .filter((p): p is string => Boolean(p));
   return {
     state,
     registered: state === 'mixed' || state === null ? null : state === 'registered',
@@ -65,5 +106,34 @@ export function inconsistency(o: Observation): string | undefined {
     return "the kernel has a registration, but not of glibc's area";
   if (o.kernel === 'registered' && g.areaRegistered === true && g.rseqSize === 0)
     return "glibc's area is registered while __rseq_size says registration is off";
+  // __rseq_size > 0 tells a library (librseq, tcmalloc) that this thread's area is registered; only
+  // cpu_id -2 (RSEQ_CPU_ID_REGISTRATION_FAILED) tells it otherwise.
+  if (g.rseqSize !== null && g.rseqSize > 0 && g.areaRegistered === false && g.cpuId !== -2)
+    return `glibc claims a registration (__rseq_size ${g.rseqSize}, cpu_id ${g.cpuId}) but its area is not registered`;
+  return undefined;
+}
+
+/**
+ * Where strace's view (Observation.strace) and the kernel check cannot both be true, say why. The kernel
+ * check answers "is anything registered"; strace says whether glibc's registration (or any) was in force.
+ */
+export function straceDisagreement(o: Observation): string | undefined {
+  const s = o.strace;
+  if (!s) return undefined;
+  const where = (c: NonNullable<typeof s.inForce>) =>
+    c.tid === s.tid ? `${c.call} in this thread` : `${c.call} in thread ${c.tid}, inherited through fork`;
+  if (s.kernel !== null && s.kernel !== o.kernel)
+    return `under strace the kernel check said ${s.kernel}, without it ${o.kernel}`;
+  if (s.registeredBefore === null || s.anyRegisteredBefore === null) return undefined;
+  if (o.kernel === 'registered') {
+    if (s.registeredBefore) return undefined;
+    if (s.inForce)
+      return `the kernel check says registered, and strace saw ${where(s.inForce)}, not glibc's registration`;
+    if (s.glibcRegisteredAfter)
+      return "strace saw glibc's rseq() = 0 only after the probe's write, but the kernel check says registered";
+    return 'strace saw no registration in force for this thread, but the kernel check says registered';
+  }
+  if (s.inForce)
+    return `strace saw ${where(s.inForce)} before the probe's write, but the kernel check says ${o.kernel}`;
   return undefined;
 }

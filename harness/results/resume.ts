@@ -1,0 +1,50 @@
+/**
+ * --resume: carry on from what an earlier run of the same matrix saved in its journal (after a crash,
+ * kill -9 or Ctrl-C). Cells already measured are kept, not run again; errors are run again, since an
+ * error is what an interrupted cell can look like.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '../util/errors.js';
+import type { JournalEntry } from './store.js';
+import type { BuildResult, CellResult, Results } from './types.js';
+
+export interface SavedRun {
+  run: Results['run'];
+  cells: CellResult[];
+  builds: BuildResult[];
+}
+
+/** Parses journal lines; a last line cut short by a crash is dropped. Pure. */
+export function parseJournal(text: string, file: string, matrixDigest: string): SavedRun | undefined {
+  const lines = text.split('\n').filter((l) => l.trim());
+  let saved: SavedRun | undefined;
+  const cells = new Map<string, CellResult>();
+  const builds: BuildResult[] = [];
+  lines.forEach((line, i) => {
+    let e: JournalEntry;
+    try {
+      e = JSON.parse(line) as JournalEntry;
+    } catch {
+      if (i === lines.length - 1) return; // the write the crash interrupted
+      throw new InputError(`${file}:${i + 1}: not a journal line; cannot resume from it`);
+    }
+    if (e.type === 'run') {
+      if (e.run.matrix.digest !== matrixDigest)
+        throw new InputError(
+          `${file}:${i + 1}: run.matrix.digest: this journal is of another matrix (or an edited one); cannot resume`,
+        );
+      saved = { run: e.run, cells: [], builds };
+    } else if (e.type === 'cell') cells.set(e.cell.id, e.cell);
+    else if (e.type === 'build') builds.push(e.build);
+  });
+  if (!saved) return undefined;
+  saved.cells = [...cells.values()].filter((c) => c.status !== 'error');
+  return saved;
+}
+
+export function readSavedRun(outDir: string, matrixDigest: string): SavedRun | undefined {
+  const file = join(outDir, 'journal.jsonl');
+  if (!existsSync(file)) return undefined;
+  return parseJournal(readFileSync(file, 'utf8'), file, matrixDigest);
+}
