@@ -126,18 +126,30 @@ t.test('a patch that does not apply or breaks the build errors its cells; the ru
   t.same(ourContainers(), []);
 });
 
-t.test('a damaged cache entry is rebuilt, not trusted', async (t) => {
+t.test('a damaged cache entry is rebuilt, not trusted, also by two runs at once', async (t) => {
   const file = matrix('one-file', { banner: ['test/one-file-banner.patch'] });
   const first = await run([file, '--out', join(tmp, 'damage-1')]);
   const key = first.results?.builds[0]?.key ?? '';
   t.ok(key);
   const victim = join(cache, 'builds', key, 'install', 'lib', 'libc.so.6');
   writeFileSync(victim, 'not a libc');
-  const second = await run([file, '--out', join(tmp, 'damage-2')]);
-  t.equal(second.exitCode, 0, second.stderr.slice(-2000));
-  t.match(second.stderr, /does not match its checksum; building it again/);
-  t.equal(second.results?.builds[0]?.cached, false);
+  // Two runs at once on the damaged entry: one rebuilds it under the key's lock, the other waits and
+  // then takes the repaired entry from the cache.
+  const [a, b] = await Promise.all([
+    run([file, '--out', join(tmp, 'damage-2')]),
+    run([file, '--out', join(tmp, 'damage-3')]),
+  ]);
+  t.equal(a.exitCode, 0, a.stderr.slice(-2000));
+  t.equal(b.exitCode, 0, b.stderr.slice(-2000));
+  t.match(`${a.stderr}${b.stderr}`, /does not match its checksum; building it again/);
+  t.same(
+    [a.results?.builds[0]?.cached, b.results?.builds[0]?.cached].sort(),
+    [false, true],
+    'exactly one of the two runs rebuilt the entry',
+  );
+  t.equal(a.results?.builds[0]?.key, b.results?.builds[0]?.key);
   t.ok(readFileSync(victim).length > 1_000_000, 'libc.so.6 is whole again');
+  t.ok(readdirSync(join(cache, 'builds')).every((n) => !n.startsWith('.tmp-') && !n.endsWith('.lock')), 'no lock or temporary entry is left');
 });
 
 t.test('a source whose checksum does not match is refused', async (t) => {

@@ -24,6 +24,7 @@ import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
 import { compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
+import { type Shard, shardCells, shardLabel } from '../results/merge.js';
 import { Journal, summarize, writeResults } from '../results/store.js';
 import type { BuildResult, CellResult, Environment, Results } from '../results/types.js';
 import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
@@ -46,6 +47,8 @@ export interface RunOptions {
   rebuild?: boolean;
   incremental?: boolean;
   progress?: BuildProgress;
+  /** --shard: run only this slice of the selected cells' build groups (harness/results/merge.ts). */
+  shard?: Shard;
   /** Called with the results path and report path once they are written. */
   writeReport?: (results: Results, outDir: string) => Promise<string | undefined>;
 }
@@ -110,9 +113,16 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   const { log } = opts;
   const matrix = await loadMatrix(opts.matrixPath);
   const filter = opts.filter ? parseFilter(opts.filter) : undefined;
-  const cells = selectCells(matrix.cells, filter);
-  if (cells.length === 0)
+  const selected = selectCells(matrix.cells, filter);
+  if (selected.length === 0)
     throw new InputError(`--filter: "${opts.filter}" selects no cell of ${matrix.file}`);
+  // --shard (begin): whole build groups, dealt by planShards; an empty slice is a valid, empty run.
+  const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
+  if (opts.shard)
+    log.info(
+      `shard ${shardLabel(opts.shard)}: ${cells.length} of ${selected.length} cells${cells.length ? '' : ' (no build group falls to this shard)'}`,
+    );
+  // --shard (end)
   const table = await readInvocationTable(PROBES_DIR);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
 
@@ -131,7 +141,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       matrix: { path: matrix.file, name: matrix.doc.name, digest: matrix.digest },
       argv: opts.argv,
       filter: opts.filter ?? null,
-      shard: null,
+      shard: opts.shard ?? null, // --shard
       complete: false,
       interrupted: null,
     },
@@ -202,7 +212,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const groups = groupByBuild(cells);
+    const groups = orderForBuilding(groupByBuild(cells), matrix.doc);
     // make's -j: every core is used, and a build that starts beside another takes only what is free.
     const cores = availableParallelism();
     await eachLimited(groups, opts.jobs, async (group) => {
@@ -355,4 +365,18 @@ function groupByBuild(cells: readonly PlannedCell[]): PlannedCell[][] {
     else m.set(k, [c]);
   }
   return [...m.values()];
+}
+
+/**
+ * The order in which builds are started: the image's own libc first (nothing to build), then unpatched
+ * builds (cold: the longest, and the trees the variants start from), then patched variants, so that
+ * --jobs workers build independent cold trees side by side instead of waiting on one.
+ */
+function orderForBuilding(groups: PlannedCell[][], doc: Matrix['doc']): PlannedCell[][] {
+  const stock = new Set(doc.glibc.filter((g) => g.source === 'stock').map((g) => g.id));
+  const rank = (g: PlannedCell[]) => (stock.has(g[0]?.glibc ?? '') ? 0 : g[0]?.patches.length ? 2 : 1);
+  return groups
+    .map((g, i) => ({ g, i }))
+    .sort((a, b) => rank(a.g) - rank(b.g) || a.i - b.i)
+    .map(({ g }) => g);
 }

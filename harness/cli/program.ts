@@ -1,0 +1,283 @@
+/**
+ * The rseq-matrix command line: every command and option (commander). Building the program has no
+ * side effects, so tests can parse command lines with it; harness/cli/main.ts is the entry point.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { gcCache, listCache } from '../build/cache.js';
+import { exitCodeFor, formatJson, formatMarkdown, formatText } from '../compare/compare.js';
+import { compareFiles } from '../compare/files.js';
+import { connectEngine } from '../docker/engine.js';
+import { ensureDebootstrap } from '../docker/host-setup.js';
+import { parseFilter } from '../matrix/filter.js';
+import { selectCells } from '../matrix/validate.js';
+import { writeReports, writeReportsFromFiles } from '../report/files.js';
+import { mergeShards, parseShard, type ShardFile, shardLabel } from '../results/merge.js';
+import { readResults, writeResults } from '../results/store.js';
+import type { Results } from '../results/types.js';
+import { InputError } from '../util/errors.js';
+import { stderrLog } from '../util/log.js';
+import { defaultCacheDir } from '../util/paths.js';
+import { formatChecks, runDoctor } from './doctor.js';
+import { buildProgress } from './progress.js';
+import { loadMatrix, runMatrix } from './run.js';
+import { summaryTable } from './table.js';
+import { TOOL_VERSION } from './version.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
+}
+
+interface Common {
+  out?: string;
+  filter?: string;
+  jobs: number;
+  json?: boolean;
+  cache: string;
+  verbose?: boolean;
+  setup: boolean;
+  rebuild?: boolean;
+  incremental?: boolean;
+  shard?: string;
+}
+
+function addCommon(cmd: Command): Command {
+  return cmd
+    .option(
+      '--out <dir>',
+      'where results.json, journal.jsonl and report.html go (default: reports/<matrix name>)',
+    )
+    .option(
+      '--filter <expr>',
+      'select cells: axis=glob[|glob], axis!=glob, joined by commas; axes: glibc, variant, link, scenario, stage',
+    )
+    .option('--jobs <n>', 'builds to work on at once', positiveInt, 2)
+    .option('--json', 'machine-readable output on stdout (progress stays on stderr)')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .option('--no-setup', 'never install or start a Docker engine; fail instead')
+    .option('-v, --verbose', 'more progress detail');
+}
+
+export function buildProgram(): Command {
+  const program = new Command('rseq-matrix')
+    .description(
+      'Builds glibc variants in Docker and measures when and where rseq(2) is registered during start-up.',
+    )
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+
+  addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
+    .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
+    .option(
+      '--no-incremental',
+      'build patched variants from the tarball instead of from the unpatched build tree',
+    )
+    .option(
+      '--shard <K/N>',
+      'run only slice K of N of the selected cells (whole glibc x variant builds, dealt deterministically); join the slices with `merge`',
+    )
+    .description('run a matrix: build, probe, judge every cell; writes results.json and the report')
+    .action(async (matrix: string, o: Common, cmd: Command) => {
+      const shard = o.shard === undefined ? undefined : parseShard(o.shard);
+      const log = stderrLog({ verbose: o.verbose });
+      const progress = buildProgress(log);
+      const outcome = await runMatrix({
+        rebuild: o.rebuild ?? false,
+        incremental: o.incremental ?? true,
+        ...(shard ? { shard } : {}),
+        progress: progress.report,
+        matrixPath: matrix,
+        outDir: o.out,
+        filter: o.filter,
+        jobs: o.jobs,
+        cacheDir: o.cache,
+        autoSetup: o.setup,
+        log,
+        argv: process.argv.slice(2),
+        writeReport: await reportWriter(),
+      }).finally(() => progress.done());
+      const r = outcome.results;
+      if (o.json) {
+        process.stdout.write(
+          `${JSON.stringify({
+            exitCode: outcome.exitCode,
+            results: outcome.resultsPath,
+            report: outcome.reportPath ?? null,
+            summary: r.summary,
+            notPassing: r.cells
+              .filter((c) => c.status === 'fail' || c.status === 'error')
+              .map((c) => ({ id: c.id, status: c.status, reason: c.reason })),
+          })}\n`,
+        );
+      } else {
+        process.stdout.write(`${summaryTable(r)}\n\nresults: ${outcome.resultsPath}\n`);
+        if (outcome.reportPath) process.stdout.write(`report: ${outcome.reportPath}\n`);
+      }
+      void cmd;
+      process.exitCode = outcome.exitCode;
+    });
+
+  program
+    .command('validate')
+    .argument('<matrix>', 'a matrix file (YAML)')
+    .option('--filter <expr>', 'also check a filter expression against the matrix')
+    .option('--json', 'print the expanded cells as JSON')
+    .description('check a matrix against the schema and expand it; prints the number of cells')
+    .action(async (file: string, o: { filter?: string; json?: boolean }) => {
+      const m = await loadMatrix(file);
+      const cells = selectCells(m.cells, o.filter ? parseFilter(o.filter) : undefined);
+      if (o.json)
+        process.stdout.write(`${JSON.stringify({ matrix: m.file, digest: m.digest, cells }, null, 1)}\n`);
+      else {
+        const skip = cells.filter((c) => c.expected.state === 'skip').length;
+        process.stdout.write(`${m.file}: valid; ${cells.length} cells (${skip} not applicable)\n`);
+      }
+    });
+
+  program
+    .command('doctor')
+    .description(
+      'what the host has and lacks for a run (engine, kernel rseq, seccomp, debootstrap, disk), with fixes',
+    )
+    .option('--json', 'machine-readable output')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .action(async (o: { json?: boolean; cache: string }) => {
+      const checks = await runDoctor(o.cache);
+      process.stdout.write(o.json ? `${JSON.stringify(checks)}\n` : `${formatChecks(checks)}\n`);
+      process.exitCode = checks.every((c) => c.ok) ? 0 : 3;
+    });
+
+  program
+    .command('setup')
+    .description(
+      'prepare this host (root, Debian): install docker.io and debootstrap, start dockerd --bridge=none',
+    )
+    .action(async () => {
+      const log = stderrLog();
+      await ensureDebootstrap(log);
+      const engine = await connectEngine({ autoSetup: true, log });
+      process.stdout.write(
+        `docker engine ${engine.info.version} (API ${engine.info.apiVersion}) at ${engine.info.host}\n`,
+      );
+    });
+
+  program
+    .command('report')
+    .argument('<results>', 'a results.json')
+    .option('--baseline <results>', 'an earlier results.json: the report then opens with what changed')
+    .option('--out <dir>', 'where report.html, junit.xml and results.tap go (default: beside the results)')
+    .option('--title <text>', 'the report title')
+    .description('write the HTML report (and JUnit XML, TAP) of a results file')
+    .action(async (file: string, o: { baseline?: string; out?: string; title?: string }) => {
+      const out = await writeReportsFromFiles(file, o.out ?? dirname(file), {
+        ...(o.baseline ? { baselinePath: o.baseline } : {}),
+        ...(o.title ? { title: o.title } : {}),
+      });
+      process.stdout.write(`report: ${out.html}\njunit: ${out.junit}\ntap: ${out.tap}\n`);
+    });
+
+  program
+    .command('compare')
+    .argument('<old>', 'the baseline results.json')
+    .argument('<new>', 'the new results.json')
+    .option('--format <fmt>', 'text, markdown or json', 'text')
+    .option('--out <dir>', 'also write comparison.{txt,md,json} here')
+    .description('cell-by-cell verdicts between two runs; exit 1 only on NEW-FAIL')
+    .action(async (a: string, b: string, o: { format: string; out?: string }) => {
+      const fmt = { text: formatText, markdown: formatMarkdown, json: formatJson }[o.format];
+      if (!fmt) throw new InputError(`--format: "${o.format}" is not one of text, markdown, json`);
+      const c = await compareFiles(a, b, o.out);
+      process.stdout.write(`${fmt(c).trimEnd()}\n`);
+      process.exitCode = exitCodeFor(c);
+    });
+
+  program
+    .command('merge')
+    .argument('<results...>', "each shard's results.json (from `run --shard K/N`)")
+    .requiredOption('--out <dir>', 'where the merged results.json and its report go')
+    .option('--json', 'machine-readable output on stdout')
+    .description(
+      'join the results of the shards of one run into one results.json (and report); refuses shards that do not fit together',
+    )
+    .action(async (files: string[], o: { out: string; json?: boolean }) => {
+      const outDir = resolve(o.out);
+      const inputs: ShardFile[] = [];
+      for (const file of files) {
+        if (dirname(resolve(file)) === outDir)
+          throw new InputError(`--out: ${o.out} holds ${file}; merge into another folder`);
+        inputs.push({ file, results: await readResults(file) });
+      }
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+      const merged = mergeShards(inputs, {
+        id: `${stamp}-merged-${randomBytes(3).toString('hex')}`,
+        argv: process.argv.slice(2),
+        ...((await matrixOrder(inputs[0]?.results)) ?? {}),
+      });
+      await mkdir(outDir, { recursive: true });
+      const resultsPath = writeResults(outDir, merged);
+      const report = (await writeReports(merged, outDir)).html;
+      const r = merged.run;
+      const count = r.mergedFrom[0]?.shard.count ?? 0;
+      if (o.json)
+        process.stdout.write(
+          `${JSON.stringify({ results: resultsPath, report, complete: r.complete, shards: r.mergedFrom.map((s) => shardLabel(s.shard)), missingShards: r.missingShards, summary: merged.summary })}\n`,
+        );
+      else {
+        const s = merged.summary;
+        process.stdout.write(
+          `merged ${r.mergedFrom.length} of ${count} shards of ${r.matrix.name}: ${s.total} cells (${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skip} skip), ${r.complete ? 'complete' : `incomplete: ${r.interrupted}`}\nresults: ${resultsPath}\nreport: ${report}\n`,
+        );
+      }
+    });
+
+  const cache = program.command('cache').description('show or trim the build cache');
+  cache
+    .command('ls')
+    .description('list cached glibc builds (oldest use first)')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .option('--json', 'machine-readable output')
+    .action(async (o: { cache: string; json?: boolean }) => {
+      const entries = await listCache(o.cache);
+      if (o.json) process.stdout.write(`${JSON.stringify(entries)}\n`);
+      else
+        for (const e of entries)
+          process.stdout.write(
+            `${e.key}  ${(e.bytes / 2 ** 20).toFixed(0).padStart(6)} MiB  ${e.mode.padEnd(11)} used ${e.lastUsed.slice(0, 16)}  ${e.description}${e.hasTree ? ' [trees kept]' : ''}\n`,
+          );
+    });
+  cache
+    .command('gc')
+    .description('remove leftovers of dead builds and entries not used for --days days')
+    .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
+    .option('--days <n>', 'keep entries used within this many days', positiveInt, 30)
+    .action(async (o: { cache: string; days: number }) => {
+      const r = await gcCache(o.cache, o.days);
+      process.stdout.write(`removed ${r.removed.length} entries, ${(r.freed / 2 ** 20).toFixed(0)} MiB\n`);
+    });
+
+  return program;
+}
+
+/**
+ * The matrix's cell order for a merge, when the matrix file the shards ran is still at its path and
+ * unchanged (same digest); otherwise the merge keeps shard order.
+ */
+async function matrixOrder(r: Results | undefined): Promise<{ order: string[] } | undefined> {
+  if (!r) return undefined;
+  try {
+    const m = await loadMatrix(r.run.matrix.path);
+    return m.digest === r.run.matrix.digest ? { order: m.cells.map((c) => c.id) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** report.html, junit.xml and results.tap beside results.json. */
+async function reportWriter() {
+  return async (r: Results, dir: string) => (await writeReports(r, dir)).html;
+}

@@ -1,0 +1,454 @@
+/**
+ * --shard and merge: the slicing (partition, balance, stability), the merge and its refusals (pure),
+ * then for real: the stock matrix unsharded and in 3 shards, merged, must give the same cells and verdicts.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import t, { type Test } from 'tap';
+import { compareRuns, exitCodeFor } from '../harness/compare/compare.js';
+import { cloneResults, generateResults } from '../harness/report/synthetic.js';
+import {
+  buildGroupId,
+  type MergedResults,
+  mergeShards,
+  parseShard,
+  planShards,
+  type ShardFile,
+  shardCells,
+} from '../harness/results/merge.js';
+import { summarize } from '../harness/results/store.js';
+import type { Results } from '../harness/results/types.js';
+import { InputError } from '../harness/util/errors.js';
+
+const cli = join(process.cwd(), 'dist/harness/cli/main.js');
+
+/** The InputError fn throws, for an exact comparison of its message. */
+function thrown(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
+function throwsExactly(t: Test, fn: () => unknown, message: string, what: string): void {
+  const e = thrown(fn);
+  t.ok(e instanceof InputError, `${what}: an InputError`);
+  t.equal((e as Error | undefined)?.message, message, what);
+}
+
+t.test('parseShard: K/N, 1-based on the command line, 0-based in the results', async (t) => {
+  t.same(parseShard('1/3'), { index: 0, count: 3 });
+  t.same(parseShard('3/3'), { index: 2, count: 3 });
+  t.same(parseShard('1/1'), { index: 0, count: 1 });
+  t.same(parseShard(' 2 / 5 '), { index: 1, count: 5 });
+  const bad: [string, string][] = [
+    ['0/3', '--shard: "0/3": K must be from 1 to 3'],
+    ['4/3', '--shard: "4/3": K must be from 1 to 3'],
+    ['1/0', '--shard: "1/0": N must be at least 1'],
+    ['x', '--shard: "x" is not K/N (this run\'s slice K of N, e.g. 1/3)'],
+    ['1/', '--shard: "1/" is not K/N (this run\'s slice K of N, e.g. 1/3)'],
+    ['-1/3', '--shard: "-1/3" is not K/N (this run\'s slice K of N, e.g. 1/3)'],
+    ['1.5/3', '--shard: "1.5/3" is not K/N (this run\'s slice K of N, e.g. 1/3)'],
+    ['', '--shard: "" is not K/N (this run\'s slice K of N, e.g. 1/3)'],
+  ];
+  for (const [text, message] of bad) throwsExactly(t, () => parseShard(text), message, text);
+});
+
+/** 8 glibc x 10 variants = 80 build groups of 80 cells (some of them skips). */
+const big = generateResults();
+
+function shuffled<T>(a: readonly T[], seed: number): T[] {
+  const out = [...a];
+  let s = seed;
+  for (let i = out.length - 1; i > 0; i--) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    const j = s % (i + 1);
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
+
+t.test('the shards partition the cells exactly, by whole build groups, balanced', async (t) => {
+  const cells = big.cells;
+  const groups = new Set(cells.map(buildGroupId));
+  t.equal(groups.size, 80);
+  const weight = new Map<string, number>();
+  for (const c of cells)
+    weight.set(buildGroupId(c), (weight.get(buildGroupId(c)) ?? 0) + (c.expected.state === 'skip' ? 0 : 1));
+  const heaviest = Math.max(...weight.values());
+  for (const n of [1, 2, 3, 7, 80, 100]) {
+    const seen = new Map<string, number>();
+    const groupShard = new Map<string, number>();
+    const loads: number[] = [];
+    for (let k = 0; k < n; k++) {
+      const mine = shardCells(cells, { index: k, count: n });
+      loads.push(mine.filter((c) => c.expected.state !== 'skip').length);
+      for (const c of mine) {
+        seen.set(c.id, (seen.get(c.id) ?? 0) + 1);
+        const g = groupShard.get(buildGroupId(c));
+        if (g !== undefined && g !== k)
+          t.fail(`${buildGroupId(c)} is split between shards ${g + 1} and ${k + 1}`);
+        groupShard.set(buildGroupId(c), k);
+      }
+    }
+    t.equal(seen.size, cells.length, `N=${n}: every cell is in a shard`);
+    t.ok(
+      [...seen.values()].every((x) => x === 1),
+      `N=${n}: no cell is in two shards`,
+    );
+    t.ok(
+      Math.max(...loads) - Math.min(...loads) <= heaviest,
+      `N=${n}: loads ${loads.join(',')} within one group`,
+    );
+    const empty = planShards(cells, n).filter((g) => g.length === 0).length;
+    t.equal(empty, Math.max(0, n - groups.size), `N=${n}: only shards beyond the number of groups are empty`);
+  }
+});
+
+t.test('the same K/N always gives the same slice, whatever the order of the cells', async (t) => {
+  const ids = (cells: readonly { id: string }[]) => cells.map((c) => c.id).sort();
+  for (const n of [2, 3, 5]) {
+    const plan = planShards(big.cells, n);
+    for (const seed of [1, 2, 3]) {
+      const cells = shuffled(big.cells, seed);
+      t.same(planShards(cells, n), plan, `N=${n} seed ${seed}: the same plan`);
+      for (let k = 0; k < n; k++)
+        t.same(
+          ids(shardCells(cells, { index: k, count: n })),
+          ids(shardCells(big.cells, { index: k, count: n })),
+        );
+    }
+  }
+  // shardCells keeps the cells' own order
+  const mine = shardCells(big.cells, { index: 1, count: 3 });
+  const pos = new Map(big.cells.map((c, i) => [c.id, i]));
+  t.ok(
+    mine.every(
+      (c, i) => i === 0 || (pos.get(c.id) as number) > (pos.get(mine[i - 1]?.id as string) as number),
+    ),
+  );
+});
+
+t.test(
+  'the deal, exactly: heaviest first to the lightest shard; skip-only groups weigh nothing',
+  async (t) => {
+    const cell = (glibc: string, n: number, skips = 0) =>
+      Array.from({ length: n + skips }, (_, i) => ({
+        id: `${glibc}/x/${i}`,
+        glibc,
+        variant: 'x',
+        expected: { state: i < n ? 'registered' : 'skip' },
+      }));
+    const cells = [...cell('e', 0, 4), ...cell('d', 1, 2), ...cell('c', 2), ...cell('b', 2), ...cell('a', 3)];
+    // a(3) -> 1; b(2) -> 2; c(2) -> 2 (2 < 3); d(1) -> 1 (3 < 4); e(0) -> loads 4,4 and 2 groups each -> 1.
+    t.same(planShards(cells, 2), [
+      ['a/x', 'd/x', 'e/x'],
+      ['b/x', 'c/x'],
+    ]);
+    t.same(planShards(cells, 1), [['a/x', 'b/x', 'c/x', 'd/x', 'e/x']]);
+    t.same(
+      planShards(cells, 6).map((s) => s.length),
+      [1, 1, 1, 1, 1, 0],
+    );
+  },
+);
+
+t.test('the real default matrix: whole builds per shard', async (t) => {
+  // Through the built CLI: harness/util/paths.ts finds patches/ from dist/, not from the sources.
+  const v = await execa('node', [cli, 'validate', 'matrices/rseq.yaml', '--json']);
+  const m = JSON.parse(v.stdout) as {
+    cells: { id: string; glibc: string; variant: string; expected: { state: string } }[];
+  };
+  const shards = [0, 1, 2].map((index) => shardCells(m.cells, { index, count: 3 }));
+  t.equal(
+    shards.reduce((n, s) => n + s.length, 0),
+    m.cells.length,
+    'the 3 shards hold every cell',
+  );
+  const groups = shards.map((s) => new Set(s.map(buildGroupId)));
+  for (const g of new Set(m.cells.map(buildGroupId)))
+    t.equal(groups.filter((s) => s.has(g)).length, 1, `${g} is in exactly one shard`);
+});
+
+/** Splits a run into N shard runs, as `run --shard K/N` would have made them. */
+function split(r: Results, n: number, files = (k: number) => `s${k + 1}/results.json`): ShardFile[] {
+  return Array.from({ length: n }, (_, index) => {
+    const s = cloneResults(r);
+    s.run.id = `${r.run.id}-s${index + 1}`;
+    s.run.shard = { index, count: n };
+    s.cells = shardCells(s.cells, { index, count: n });
+    const groups = new Set(s.cells.map(buildGroupId));
+    s.builds = s.builds.filter((b) => groups.has(buildGroupId(b)));
+    s.summary = summarize(s.cells);
+    s.environment.hostname = `runner-${index + 1}`;
+    return { file: files(index), results: s };
+  });
+}
+
+const opts = { id: 'merged-1', argv: ['merge'] };
+
+t.test('merge joins the shards back into the run', async (t) => {
+  const shards = split(big, 3);
+  const m: MergedResults = mergeShards([shards[2], shards[0], shards[1]] as ShardFile[], {
+    ...opts,
+    order: big.cells.map((c) => c.id),
+  });
+  t.same(
+    m.cells.map((c) => c.id),
+    big.cells.map((c) => c.id),
+    'with the matrix order, the cells are in matrix order',
+  );
+  t.same(m.cells, big.cells, 'every cell as it was measured');
+  t.same(m.summary, big.summary);
+  t.equal(m.builds.length, big.builds.length);
+  t.equal(m.run.complete, true);
+  t.equal(m.run.interrupted, null);
+  t.equal(m.run.shard, null);
+  t.equal(m.run.id, 'merged-1');
+  t.same(m.run.missingShards, []);
+  t.same(
+    m.run.mergedFrom.map((s) => [s.file, s.shard, s.hostname]),
+    [
+      ['s1/results.json', { index: 0, count: 3 }, 'runner-1'],
+      ['s2/results.json', { index: 1, count: 3 }, 'runner-2'],
+      ['s3/results.json', { index: 2, count: 3 }, 'runner-3'],
+    ],
+  );
+  t.equal(m.environment.hostname, 'runner-1, runner-2, runner-3');
+  t.equal(exitCodeFor(compareRuns(big, m)), 0);
+  t.equal(compareRuns(big, m).counts['NEW-FAIL'], 0);
+  // Without an order: shard 1's cells first, then shard 2's, ...
+  const plain = mergeShards(shards, opts);
+  t.same(
+    plain.cells.map((c) => c.id),
+    shards.flatMap((s) => s.results.cells.map((c) => c.id)),
+  );
+});
+
+t.test('a merge without every shard, or with an interrupted one, is incomplete', async (t) => {
+  const shards = split(big, 3);
+  const m = mergeShards([shards[0], shards[2]] as ShardFile[], opts);
+  t.equal(m.run.complete, false);
+  t.same(m.run.missingShards, ['2/3']);
+  t.equal(m.run.interrupted, 'missing shard 2/3');
+  t.equal(m.cells.length, (shards[0]?.results.cells.length ?? 0) + (shards[2]?.results.cells.length ?? 0));
+  const c = compareRuns(big, m);
+  t.match(c.warnings.join('\n'), 'this run is incomplete (missing shard 2/3)');
+  const cut = split(big, 3);
+  const s2 = cut[1]?.results as Results;
+  s2.run.complete = false;
+  s2.run.interrupted = 'SIGTERM';
+  s2.cells = s2.cells.slice(0, 5);
+  const i = mergeShards(cut, opts);
+  t.equal(i.run.complete, false);
+  t.equal(i.run.interrupted, 'incomplete shard 2/3 (SIGTERM)');
+  const only = mergeShards([cut[2]] as ShardFile[], opts);
+  t.equal(only.run.interrupted, 'missing shards 1/3, 2/3');
+});
+
+t.test('merge refuses what does not fit, naming the file', async (t) => {
+  const refuse = (inputs: ShardFile[], message: string, what: string) =>
+    throwsExactly(t, () => mergeShards(inputs, opts), message, what);
+  const fresh = () => split(big, 3);
+
+  let s = fresh();
+  (s[1] as ShardFile).results.run.matrix.digest = 'sha256:0123456789abcdef';
+  const d0 = big.run.matrix.digest.slice(0, 12);
+  refuse(
+    s,
+    `s2/results.json: run.matrix.digest: matrix "${big.run.matrix.name}" (sha256:01234) is not the matrix of s1/results.json ("${big.run.matrix.name}", ${d0}); shards of different matrices cannot be merged`,
+    'different matrices',
+  );
+
+  s = fresh();
+  (s[2] as ShardFile).results.schemaVersion = 2;
+  refuse(
+    s,
+    's3/results.json: schemaVersion: this is version 2; this rseq-matrix merges version 1',
+    'another schema version',
+  );
+
+  s = fresh();
+  (s[0] as ShardFile).results.run.shard = null;
+  refuse(
+    s,
+    's1/results.json: run.shard: not a shard (that run had no --shard); merge joins the shards of one sharded run',
+    'an unsharded run',
+  );
+
+  s = fresh();
+  refuse(
+    [s[0], s[1], { ...(s[1] as ShardFile), file: 'copy/results.json' }] as ShardFile[],
+    'copy/results.json: run.shard: shard 2/3 is given twice (also s2/results.json); shards must not overlap',
+    'the same shard twice',
+  );
+
+  s = fresh();
+  const four = split(big, 4, (k) => `four${k + 1}/results.json`);
+  refuse(
+    [s[0], four[1]] as ShardFile[],
+    "four2/results.json: run.shard: shard 2/4 does not go with s1/results.json's 1/3 (a different shard count: the slices overlap)",
+    'different shard counts',
+  );
+
+  s = fresh();
+  const stolen = (s[0] as ShardFile).results.cells[0];
+  (s[1] as ShardFile).results.cells.push(JSON.parse(JSON.stringify(stolen)));
+  refuse(
+    s,
+    `s2/results.json: cells: cell ${stolen?.id} is also in s1/results.json; shards must not overlap`,
+    'a cell in two shards',
+  );
+
+  s = fresh();
+  const cells = (s[2] as ShardFile).results.cells;
+  cells.push(JSON.parse(JSON.stringify(cells[0])));
+  refuse(s, `s3/results.json: cells: duplicate cell ${cells[0]?.id}`, 'a cell twice in one shard');
+
+  s = fresh();
+  (s[1] as ShardFile).results.run.filter = 'link=static';
+  refuse(
+    s,
+    `s2/results.json: run.filter: "link=static" differs from s1/results.json's no filter; shards must select the same cells`,
+    'different filters',
+  );
+
+  refuse([], 'merge: no results files given', 'nothing');
+});
+
+function sessionContainers(ids: string[]): string[] {
+  const out: string[] = [];
+  for (const id of ids) {
+    const s = execFileSync('docker', ['ps', '-aq', '--filter', `label=rseq-matrix.session=${id}`])
+      .toString()
+      .trim();
+    if (s) out.push(...s.split('\n'));
+  }
+  return out;
+}
+
+t.test('for real: stock unsharded = stock in 3 shards, merged', async (t) => {
+  const tmp = mkdtempSync(join(tmpdir(), 'rm-shard-'));
+  t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
+  const run = (args: string[]) =>
+    execa('node', [cli, 'run', 'matrices/stock.yaml', ...args], { reject: false, timeout: 1_500_000 });
+  // Exit 0 or 1: whether stock passes is test/run-stock's business (its matrix is being edited by
+  // others); here every run must measure (no usage or host error) and the two ways must agree.
+  const measured = (code: number | undefined) => code === 0 || code === 1;
+  const full = await run(['--out', join(tmp, 'full'), '--json']);
+  t.ok(measured(full.exitCode), `unsharded run exits 0 or 1 (${full.exitCode})\n${full.stderr.slice(-2000)}`);
+  const shardRuns = [];
+  for (const k of [1, 2, 3]) {
+    const r = await run(['--shard', `${k}/3`, '--out', join(tmp, `s${k}`), '--json']);
+    t.ok(measured(r.exitCode), `shard ${k}/3 exits 0 or 1 (${r.exitCode})\n${r.stderr.slice(-2000)}`);
+    shardRuns.push(JSON.parse(readFileSync(join(tmp, `s${k}`, 'results.json'), 'utf8')) as Results);
+  }
+  const a = JSON.parse(readFileSync(join(tmp, 'full', 'results.json'), 'utf8')) as Results;
+  t.same(
+    shardRuns.map((r) => r.run.shard),
+    [0, 1, 2].map((index) => ({ index, count: 3 })),
+    'run.shard is recorded (0-based index)',
+  );
+  for (const r of shardRuns) {
+    const groups = new Set(r.cells.map(buildGroupId));
+    t.ok(
+      r.builds.every((b) => groups.has(buildGroupId(b))),
+      `shard ${(r.run.shard?.index ?? 0) + 1} built only what it probed (${[...groups].join(', ') || 'nothing'})`,
+    );
+    t.equal(r.run.complete, true);
+  }
+  // stock has 2 builds (bullseye, bookworm), so one of the 3 shards is empty: still a complete run.
+  // (Counts come from the unsharded run: the matrix is being extended by others.)
+  const groups = new Set(a.cells.map(buildGroupId));
+  t.equal(
+    shardRuns.filter((r) => r.cells.length === 0).length,
+    Math.max(0, 3 - groups.size),
+    `${groups.size} builds in 3 shards: ${shardRuns.map((r) => r.cells.length).join(', ')} cells`,
+  );
+  t.equal(
+    shardRuns.reduce((n, r) => n + r.cells.length, 0),
+    a.cells.length,
+    'the shards hold as many cells as the unsharded run',
+  );
+
+  const merged = join(tmp, 'merged');
+  const m = await execa(
+    'node',
+    [cli, 'merge', ...[1, 2, 3].map((k) => join(tmp, `s${k}`, 'results.json')), '--out', merged],
+    { reject: false },
+  );
+  t.equal(m.exitCode, 0, `merge exits 0\n${m.stderr}`);
+  const sum = a.summary;
+  t.match(
+    m.stdout.split('\n')[0],
+    `merged 3 of 3 shards of stock: ${sum.total} cells (${sum.pass} pass, ${sum.fail} fail, ${sum.error} error, ${sum.skip} skip), complete`,
+  );
+  t.ok(existsSync(join(merged, 'report.html')), 'merge writes the report');
+  const b = JSON.parse(readFileSync(join(merged, 'results.json'), 'utf8')) as MergedResults;
+  t.equal(b.run.complete, true);
+  t.same(b.summary, a.summary);
+  t.same(
+    b.cells.map((c) => c.id),
+    a.cells.map((c) => c.id),
+    'the same cells, in matrix order',
+  );
+  const verdict = (r: Results) =>
+    r.cells.map((c) => ({
+      id: c.id,
+      status: c.status,
+      expected: c.expected.state,
+      observed: c.observed.state,
+      registered: c.observed.registered,
+    }));
+  t.same(verdict(b), verdict(a), 'the same statuses, expected and observed states');
+  t.same(
+    b.run.mergedFrom.map((s) => s.id),
+    shardRuns.map((r) => r.run.id),
+  );
+
+  const c = await execa(
+    'node',
+    [cli, 'compare', join(tmp, 'full', 'results.json'), join(merged, 'results.json')],
+    {
+      reject: false,
+    },
+  );
+  t.equal(c.exitCode, 0, 'compare unsharded merged exits 0');
+  t.notMatch(c.stdout, 'NEW-FAIL');
+  t.match(c.stdout, `UNCHANGED-PASS ${sum.pass}`);
+  t.match(c.stdout, `UNCHANGED-SKIP ${sum.skip}`);
+  t.match(c.stdout, 'no regression');
+
+  // The CLI's refusals: one line, exit 2, naming the file.
+  const s1 = join(tmp, 's1', 'results.json');
+  const twice = await execa('node', [cli, 'merge', s1, s1, '--out', join(tmp, 'm2')], { reject: false });
+  t.equal(twice.exitCode, 2);
+  t.equal(
+    twice.stderr,
+    `rseq-matrix: ${s1}: run.shard: shard 1/3 is given twice (also ${s1}); shards must not overlap`,
+  );
+  const full1 = join(tmp, 'full', 'results.json');
+  const notShard = await execa('node', [cli, 'merge', s1, full1, '--out', join(tmp, 'm3')], {
+    reject: false,
+  });
+  t.equal(notShard.exitCode, 2);
+  t.equal(
+    notShard.stderr,
+    `rseq-matrix: ${full1}: run.shard: not a shard (that run had no --shard); merge joins the shards of one sharded run`,
+  );
+  const bad = await execa('node', [cli, 'run', 'matrices/stock.yaml', '--shard', '4/3'], { reject: false });
+  t.equal(bad.exitCode, 2);
+  t.equal(bad.stderr, 'rseq-matrix: --shard: "4/3": K must be from 1 to 3');
+
+  // Other people's runs may share this engine: look for the containers of these runs only.
+  t.same(
+    sessionContainers([a.run.id, ...shardRuns.map((r) => r.run.id)]),
+    [],
+    'no container of any run is left',
+  );
+});
