@@ -232,6 +232,46 @@ t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', a
     .filter((l) => JSON.parse(l).type === 'cell');
   t.equal(journalled.length, results.cells.length, 'journal and results agree');
   t.same(ourContainers(results.run.id), [], 'no container of the run is left');
+
+  // --resume carries on: the measured cells are kept, only the rest run.
+  const again = await execa('node', [cli, 'run', file, '--out', out, '--resume', '--json'], { reject: false });
+  t.equal(again.exitCode, 0, again.stderr.slice(-2000));
+  t.match(again.stderr, `resuming run ${results.run.id}: ${results.cells.length} of 272 cells kept`);
+  const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  t.equal(resumed.cells.length, 272);
+  t.equal(resumed.run.complete, true);
+  const before = new Map(results.cells.map((c) => [c.id, c]));
+  t.ok(
+    resumed.cells.filter((c) => before.has(c.id)).every((c) => c.durationMs === before.get(c.id)?.durationMs),
+    'kept cells are the measured ones, not measured again',
+  );
+});
+
+t.test('kill -9: the next run with --resume removes the dead run\'s containers and carries on', async (t) => {
+  const out = join(tmp, 'killed');
+  const child = execa('node', [cli, 'run', 'matrices/stock.yaml', '--out', out, '--jobs', '1'], { reject: false });
+  let killed = false;
+  child.stderr?.on('data', (b: Buffer) => {
+    if (!killed && b.toString().includes('probed ')) {
+      killed = true;
+      child.kill('SIGKILL');
+    }
+  });
+  await child;
+  t.ok(killed, 'killed while probing');
+  const journal = readFileSync(join(out, 'journal.jsonl'), 'utf8').trim().split('\n');
+  const runId = JSON.parse(journal[0] ?? '{}').run.id as string;
+  const kept = journal.filter((l) => l.includes('"type":"cell"')).length;
+  t.ok(kept > 0, `${kept} cells were journalled before the kill`);
+  const again = await execa('node', [cli, 'run', 'matrices/stock.yaml', '--out', out, '--resume', '--json'], {
+    reject: false,
+  });
+  t.equal(again.exitCode, 0, again.stderr.slice(-2000));
+  t.match(again.stderr, `resuming run ${runId}`);
+  const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
+  t.equal(resumed.cells.length, 272);
+  t.equal(resumed.run.complete, true);
+  t.same(ourContainers(runId), [], 'the killed run left no container behind once the next run started');
 });
 
 t.test('breaking one observer: the kernel check tells registered from unregistered both ways', async (t) => {

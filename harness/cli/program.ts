@@ -41,6 +41,7 @@ interface Common {
   verbose?: boolean;
   setup: boolean;
   rebuild?: boolean;
+  resume?: boolean;
   incremental?: boolean;
   shard?: string;
 }
@@ -73,6 +74,7 @@ export function buildProgram(): Command {
 
   addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
     .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
+    .option('--resume', 'keep the cells an earlier, interrupted run of the same matrix saved in --out; run the rest')
     .option(
       '--no-incremental',
       'build patched variants from the tarball instead of from the unpatched build tree',
@@ -88,6 +90,7 @@ export function buildProgram(): Command {
       const progress = buildProgress(log);
       const outcome = await runMatrix({
         rebuild: o.rebuild ?? false,
+        resume: o.resume ?? false,
         incremental: o.incremental ?? true,
         ...(shard ? { shard } : {}),
         progress: progress.report,

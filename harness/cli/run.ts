@@ -25,6 +25,7 @@ import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
 import { compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
 import { type Shard, shardCells, shardLabel } from '../results/merge.js';
+import { readSavedRun } from '../results/resume.js';
 import { Journal, summarize, writeResults } from '../results/store.js';
 import type { BuildResult, CellResult, Environment, Results } from '../results/types.js';
 import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
@@ -49,6 +50,8 @@ export interface RunOptions {
   progress?: BuildProgress;
   /** --shard: run only this slice of the selected cells' build groups (harness/results/merge.ts). */
   shard?: Shard;
+  /** Keep the cells an earlier run of the same matrix saved in OUT/journal.jsonl; run only the rest. */
+  resume?: boolean;
   /** Called with the results path and report path once they are written. */
   writeReport?: (results: Results, outDir: string) => Promise<string | undefined>;
 }
@@ -150,9 +153,20 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
     cells: [],
     summary: summarize([]),
   };
-  await rm(join(outDir, 'work'), { recursive: true, force: true });
+  const saved = opts.resume ? readSavedRun(outDir, matrix.digest) : undefined;
   const journal = new Journal(outDir);
-  journal.start({ type: 'run', run: results.run, environment: results.environment });
+  if (saved) {
+    // Carry on: the journal keeps growing, and cells it already has are not run again.
+    journal.append({ type: 'run', run: results.run, environment: results.environment });
+    const wanted = new Set(cells.map((c) => c.id));
+    for (const c of saved.cells) if (wanted.has(c.id)) results.cells.push(c);
+    results.builds.push(...saved.builds.filter((b) => b.status === 'ok'));
+    log.info(`resuming run ${saved.run.id}: ${results.cells.length} of ${cells.length} cells kept from its journal`);
+  } else {
+    await rm(join(outDir, 'work'), { recursive: true, force: true });
+    journal.start({ type: 'run', run: results.run, environment: results.environment });
+  }
+  const done = new Set(results.cells.map((c) => c.id));
   const session = new ContainerSession(engine.docker, runId, log);
 
   const record = (
@@ -212,7 +226,10 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   process.on('SIGTERM', onSignal);
 
   try {
-    const groups = orderForBuilding(groupByBuild(cells), matrix.doc);
+    const groups = orderForBuilding(
+      groupByBuild(cells.filter((c) => !done.has(c.id))),
+      matrix.doc,
+    );
     // make's -j: every core is used, and a build that starts beside another takes only what is free.
     const cores = availableParallelism();
     await eachLimited(groups, opts.jobs, async (group) => {
