@@ -7,20 +7,13 @@ import { realpathSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { arch, availableParallelism, hostname, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { type ReadyBuild, stockBuild } from '../build/build.js';
-import {
-  type BuildProgress,
-  BuildError,
-  ensureGlibcBuild,
-  type PatchFile,
-  sha256File,
-} from '../build/glibc.js';
-import { resolveSource } from '../build/sources.js';
+import type { ReadyBuild } from '../build/build.js';
+import { BuildError, type BuildProgress } from '../build/glibc.js';
+import { type PrepareContext, prepareBuild } from '../build/prepare.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine } from '../docker/engine.js';
-import { ensureSuiteImages } from '../docker/images.js';
 import { scenarioDef } from '../matrix/catalogue.js';
-import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
+import type { PlannedCell } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
 import { compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
@@ -32,7 +25,7 @@ import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
 import { judge } from '../verdict/verdict.js';
 import { errorMessage, HostError, InputError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { IMAGES_DIR, PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
+import { PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -119,13 +112,12 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   const selected = selectCells(matrix.cells, filter);
   if (selected.length === 0)
     throw new InputError(`--filter: "${opts.filter}" selects no cell of ${matrix.file}`);
-  // --shard (begin): whole build groups, dealt by planShards; an empty slice is a valid, empty run.
+  // --shard: whole build groups, dealt by planShards; an empty slice is a valid, empty run.
   const cells = opts.shard ? shardCells(selected, opts.shard) : selected;
   if (opts.shard)
     log.info(
       `shard ${shardLabel(opts.shard)}: ${cells.length} of ${selected.length} cells${cells.length ? '' : ' (no build group falls to this shard)'}`,
     );
-  // --shard (end)
   const table = await readInvocationTable(PROBES_DIR);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
 
@@ -144,7 +136,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       matrix: { path: matrix.file, name: matrix.doc.name, digest: matrix.digest },
       argv: opts.argv,
       filter: opts.filter ?? null,
-      shard: opts.shard ?? null, // --shard
+      shard: opts.shard ?? null,
       complete: false,
       interrupted: null,
     },
@@ -230,8 +222,19 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       groupByBuild(cells.filter((c) => !done.has(c.id))),
       matrix.doc,
     );
-    // make's -j: every core is used, and a build that starts beside another takes only what is free.
-    const cores = availableParallelism();
+    const buildContext: PrepareContext = {
+      docker: engine.docker,
+      session,
+      cacheDir: opts.cacheDir,
+      matrixDir: dirname(resolve(opts.matrixPath)),
+      log,
+      // make's -j: every core is used, and a build that starts beside another takes only what is free.
+      cores: availableParallelism(),
+      rebuild: opts.rebuild ?? false,
+      incremental: opts.incremental ?? true,
+      ...(opts.progress ? { progress: opts.progress } : {}),
+      glibcTests: matrix.doc.options?.glibcTests ?? [],
+    };
     await eachLimited(groups, opts.jobs, async (group) => {
       const first = group[0] as PlannedCell;
       const todo: PlannedCell[] = [];
@@ -247,49 +250,10 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         const entry = matrix.doc.glibc.find((g) => g.id === first.glibc);
         const variant = matrix.doc.variants.find((v) => v.id === first.variant);
         if (!entry || !variant) throw new Error(`unknown glibc ${first.glibc} or variant ${first.variant}`);
-        const images = await ensureSuiteImages(engine.docker, IMAGES_DIR, toolchainSuite(entry), log);
-        if (entry.source === 'stock') build = stockBuild(entry, variant, images);
-        else {
-          const source = await resolveSource(entry, opts.cacheDir, dirname(resolve(opts.matrixPath)), log);
-          const patches: PatchFile[] = [];
-          for (const name of first.patches) {
-            const path = join(PATCHES_DIR, name);
-            patches.push({ name, path, sha256: await sha256File(path) });
-          }
-          build = await ensureGlibcBuild(
-            {
-              session,
-              cacheDir: opts.cacheDir,
-              log,
-              cores,
-              rebuild: opts.rebuild ?? false,
-              incremental: opts.incremental ?? true,
-              progress: opts.progress,
-              glibcTests: matrix.doc.options?.glibcTests ?? [],
-            },
-            { glibc: entry, variant, images, source, patches },
-          );
-        }
+        build = await prepareBuild(buildContext, entry, variant, first.patches);
         const compiled = await compileProbes(session, build, PROBES_DIR, opts.cacheDir);
         binDir = compiled.binDir;
-        const b: BuildResult = {
-          key: build.key,
-          glibc: build.glibc,
-          variant: build.variant,
-          status: 'ok',
-          cached: build.cached,
-          durationMs: Date.now() - buildStarted,
-          description: build.description,
-          ...(build.buildInfo
-            ? {
-                mode: build.buildInfo.mode,
-                compiledFiles: build.buildInfo.compiledFiles,
-                phases: build.buildInfo.phases,
-              }
-            : {}),
-          ...(build.glibcTests ? { glibcTests: build.glibcTests } : {}),
-          probeCompileMs: compiled.durationMs,
-        };
+        const b = buildResult(build, Date.now() - buildStarted, compiled.durationMs);
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
       } catch (e) {
@@ -396,4 +360,20 @@ function orderForBuilding(groups: PlannedCell[][], doc: Matrix['doc']): PlannedC
     .map((g, i) => ({ g, i }))
     .sort((a, b) => rank(a.g) - rank(b.g) || a.i - b.i)
     .map(({ g }) => g);
+}
+
+function buildResult(build: ReadyBuild, durationMs: number, probeCompileMs: number): BuildResult {
+  const info = build.buildInfo;
+  return {
+    key: build.key,
+    glibc: build.glibc,
+    variant: build.variant,
+    status: 'ok',
+    cached: build.cached,
+    durationMs,
+    description: build.description,
+    ...(info ? { mode: info.mode, compiledFiles: info.compiledFiles, phases: info.phases } : {}),
+    ...(build.glibcTests ? { glibcTests: build.glibcTests } : {}),
+    probeCompileMs,
+  };
 }
