@@ -46,9 +46,7 @@ export interface PatchFile {
   sha256: string;
 }
 
-export interface BuildProgress {
-  (ev: { build: string; phase?: Phase; compiled?: number; note?: string }): void;
-}
+export type BuildProgress = (ev: { build: string; phase?: Phase; compiled?: number; note?: string }) => void
 
 export interface GlibcBuildContext {
   session: ContainerSession;

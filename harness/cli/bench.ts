@@ -101,7 +101,7 @@ async function incrementalRatios(): Promise<void> {
   for (const m of manifests.values()) {
     if (m.mode !== 'incremental' || !m.baseKey) continue;
     const base = manifests.get(m.baseKey);
-    if (!base || base.mode !== 'cold') continue;
+    if (base?.mode !== 'cold') continue;
     any = true;
     const ratio = m.durationMs / base.durationMs;
     add(

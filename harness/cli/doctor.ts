@@ -4,7 +4,7 @@
 import { statfs } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { execa } from 'execa';
 import { CLIENT_API_VERSION, connectEngine, engineHost } from '../docker/engine.js';
 import { hasCommand } from '../docker/host-setup.js';

@@ -8,14 +8,17 @@ export function summaryTable(results: Results): string {
   const rows = new Map<string, Map<string, CellResult>>();
   for (const c of results.cells) {
     const key = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}`;
-    let row = rows.get(key);
-    if (!row) rows.set(key, (row = new Map()));
+    const row = rows.get(key) ?? new Map<string, CellResult>();
+    rows.set(key, row);
     row.set(c.stage, c);
   }
   const head = ['glibc/variant/link/scenario', ...stages];
   const body = [...rows].map(([k, row]) => [
     k,
-    ...stages.map((s) => (row.get(s) ? SYMBOL[row.get(s)!.status] : ' ')),
+    ...stages.map((s) => {
+      const cell = row.get(s);
+      return cell ? SYMBOL[cell.status] : ' ';
+    }),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((r) => (r[i] ?? '').length)));
   const fmt = (r: string[]) =>

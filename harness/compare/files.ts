@@ -1,5 +1,5 @@
 /** The file I/O around compare.ts: read results files, write a comparison in every format. */
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readResults } from '../results/store.js';
 import { type Comparison, compareRuns, formatJson, formatMarkdown, formatText } from './compare.js';

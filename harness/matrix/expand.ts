@@ -3,7 +3,7 @@
  */
 import picomatch from 'picomatch';
 import type { Expectation } from '../results/types.js';
-import { AXES, type Axis, type Link, stageDef } from './catalogue.js';
+import { AXES, type Link, stageDef } from './catalogue.js';
 import type { ExpectRuleDoc, GlibcEntry, MatrixDoc, VariantEntry } from './schema.js';
 
 export interface PlannedCell {

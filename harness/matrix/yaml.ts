@@ -53,7 +53,7 @@ export function parseYaml(text: string, file: string): LocatedYaml {
           const children = new Map<string | number, number>();
           if (Array.isArray(result)) {
             if (frame.children.length === result.length)
-              frame.children.forEach((c, i) => children.set(i, c.line));
+              for (const [i, c] of frame.children.entries()) children.set(i, c.line);
           } else if (frame.children.length === 2 * Object.keys(result).length) {
             for (let i = 0; i < frame.children.length; i += 2) {
               const key = frame.children[i];
