@@ -16,8 +16,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'rm-build-'));
 const cache = defaultCacheDir();
 const HOUR = 3_600_000;
 
-function ourContainers(): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--filter', 'label=rseq-matrix.session']).toString().trim();
+/** Containers left by one run (other runs may share the engine while the tests run). */
+function ourContainers(runId: string | undefined): string[] {
+  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=rseq-matrix.session=${runId}`]).toString().trim();
   return out ? out.split('\n') : [];
 }
 
@@ -73,7 +74,8 @@ t.test('pristine 2.36 from Debian: built, probed, upstream __rseq_size; a second
   t.equal(again.exitCode, 0);
   t.equal(again.results?.builds[0]?.cached, true, 'the second run takes the build from the cache');
   t.equal(again.results?.builds[0]?.key, b?.key, 'same build key');
-  t.same(ourContainers(), []);
+  t.same(ourContainers(first.results?.run.id), []);
+  t.same(ourContainers(again.results?.run.id), []);
 });
 
 t.test('a one-file patch builds incrementally and equals a cold build of the same key', async (t) => {
@@ -123,7 +125,7 @@ t.test('a patch that does not apply or breaks the build errors its cells; the ru
     t.match(c.reason, /build failed in phase make/);
     t.match(c.logTail, /breaks the build on purpose/);
   }
-  t.same(ourContainers(), []);
+  t.same(ourContainers(r.results?.run.id), []);
 });
 
 t.test('a damaged cache entry is rebuilt, not trusted, also by two runs at once', async (t) => {

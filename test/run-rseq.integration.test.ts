@@ -61,5 +61,6 @@ t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
   // The seed's "observable transition": early-init announces __rseq_size before the kernel has the area.
   const early = cells.get('glibc-2.36/early-init/shared/default/ifunc-exe');
   t.match(early?.observations[0], { kernel: 'unregistered', glibc: { rseqSize: 32, cpuId: -1 } });
-  t.same(execFileSync('docker', ['ps', '-aq', '--filter', 'label=rseq-matrix.session']).toString().trim(), '');
+  const left = execFileSync('docker', ['ps', '-aq', '--filter', `label=rseq-matrix.session=${results.run.id}`]);
+  t.same(left.toString().trim(), '', 'no container of the run is left');
 });
