@@ -223,3 +223,16 @@ t.test('observation parsing keeps garbage apart', async (t) => {
   t.equal(r.observations.length, 2);
   t.same(r.garbage, ['not json', '{"stage":"main"}']);
 });
+
+t.test('the 2019 ABI: __rseq_handled and one __rseq_abi per namespace', async (t) => {
+  const o = obs('unregistered', { rseqSize: 0, cpuId: -1, areaRegistered: false });
+  t.match(inconsistency({ ...o, extra: { rseqHandled: 1 } }), /__rseq_handled says glibc registers rseq/);
+  t.equal(inconsistency({ ...o, extra: { rseqHandled: 0 } }), undefined);
+  const ns = obs('registered', { rseqSize: 0, cpuId: -2, areaRegistered: false });
+  t.match(
+    inconsistency({ ...ns, extra: { rseqAbiRegistered: false, rseqAbiCpuId: -1 } }),
+    /this namespace's __rseq_abi says not yet registered/,
+  );
+  const abi = obs('registered', { rseqSize: 0, cpuId: -2, areaRegistered: false });
+  t.match(inconsistency({ ...abi, extra: { rseqAbiRegistered: true } }), /glibc's TLS __rseq_abi registered/);
+});

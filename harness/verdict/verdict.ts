@@ -102,14 +102,21 @@ export function inconsistency(o: Observation): string | undefined {
   const claims = g.rseqSize !== null && g.rseqSize > 0 && g.cpuId !== null && g.cpuId >= 0;
   if (o.kernel !== 'registered' && claims)
     return `glibc claims a registration (__rseq_size ${g.rseqSize}, cpu_id ${g.cpuId}) that the kernel does not have`;
+  if (o.extra?.rseqAbiRegistered === false && o.extra?.rseqAbiCpuId === -1 && o.kernel === 'registered')
+    return "this namespace's __rseq_abi says not yet registered (cpu_id -1), but the thread is registered with another copy";
   if (o.kernel === 'registered' && g.areaRegistered === false)
-    return "the kernel has a registration, but not of glibc's area";
+    return o.extra?.rseqAbiRegistered === true
+      ? "the kernel has glibc's TLS __rseq_abi registered, not the area __rseq_offset points at (whose __rseq_size says none)"
+      : "the kernel has a registration, but not of glibc's area";
   if (o.kernel === 'registered' && g.areaRegistered === true && g.rseqSize === 0)
     return "glibc's area is registered while __rseq_size says registration is off";
   // __rseq_size > 0 tells a library (librseq, tcmalloc) that this thread's area is registered; only
   // cpu_id -2 (RSEQ_CPU_ID_REGISTRATION_FAILED) tells it otherwise.
   if (g.rseqSize !== null && g.rseqSize > 0 && g.areaRegistered === false && g.cpuId !== -2)
     return `glibc claims a registration (__rseq_size ${g.rseqSize}, cpu_id ${g.cpuId}) but its area is not registered`;
+  // The 2019 ABI: __rseq_handled tells a library that glibc registers the thread, so it must not.
+  if (o.extra?.rseqHandled === 1 && o.kernel === 'unregistered')
+    return '__rseq_handled says glibc registers rseq, but the kernel has no registration for this thread';
   return undefined;
 }
 
