@@ -10,8 +10,8 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import t from 'tap';
 import { renderReport } from '../harness/report/html.js';
+import { cloneResults, largeResults, summarize, withObservers } from '../harness/report/synthetic.js';
 import type { CellResult, Results } from '../harness/results/types.js';
-import { cloneResults, largeResults, summarize } from '../harness/report/synthetic.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 if (!existsSync(CHROMIUM)) {
@@ -130,7 +130,7 @@ t.test('grid, filters, hash, panel and changes in a browser', async (t) => {
   );
   t.equal(await page.locator('#grid .c.error').textContent(), '!');
   t.equal(await page.locator('#grid .c.skip').count(), 4);
-  t.match(await page.locator('.legend').textContent(), /Fail.*Error.*Pass.*Skip/);
+  t.match(await page.locator('.legend:not([hidden])').textContent(), /Fail.*Error.*Pass.*Skip/);
   t.match(await page.locator('header.top').textContent(), /Run 20250611T031502Z-stock-7f3c.*Matrix stock/);
   t.match(await page.locator('header .runstate').textContent(), 'Complete');
   t.match(await page.locator('.summary').textContent(), /6\.1\.0-37-amd64.*20\.10\.24\+dfsg1.*v20\.20\.2/);
@@ -263,6 +263,222 @@ t.test('grid, filters, hash, panel and changes in a browser', async (t) => {
   await page.close();
 });
 
+/** What a grid cell shows and how it is marked, by cell id (cells that are flagged carry a title from the start). */
+const cellLook = (page: Page, id: string) =>
+  page.evaluate((id) => {
+    const td = [...document.querySelectorAll<HTMLElement>('#grid .c')].find((x) =>
+      x.title.startsWith(`${id}\n`),
+    );
+    if (!td) return null;
+    const cs = getComputedStyle(td);
+    return {
+      text: td.textContent,
+      cls: td.className,
+      title: td.title,
+      aria: td.getAttribute('aria-label'),
+      border: `${cs.borderTopStyle} ${cs.borderTopWidth}`,
+      corner: getComputedStyle(td, '::before').content,
+      dot: getComputedStyle(td, '::after').content,
+    };
+  }, id);
+
+t.test(
+  'observed view: the switch, its legend, failing cells stay marked, observers that disagree',
+  async (t) => {
+    const r = withObservers(small);
+    const registered = r.cells.filter((c) => c.observed.state === 'registered').length;
+    const inconsistent = r.cells.filter((c) => c.observed.consistent === false);
+    t.equal(inconsistent.length, 2, 'the fixture has two cells whose observers disagree');
+    const url = write('observed.html', renderReport(r));
+    const { page, errors, dialogs, requests } = await open(url);
+    const FAIL = 'bookworm/stock/shared/tunable-off/thread';
+    const ERROR = 'bullseye/stock/static/default/thread';
+    const MIXED = 'bullseye/stock/shared/default/thread';
+
+    // Verdict view (the default): verdict symbols, the disagreement dot, no observed colours.
+    t.notOk(await page.locator('#grid.obsview').count(), 'verdict view by default');
+    t.equal(await page.getAttribute('button[data-show="verdict"]', 'aria-pressed'), 'true');
+    let fail = await cellLook(page, FAIL);
+    t.equal(fail?.text, '\u2717');
+    t.match(
+      fail?.title,
+      /Verdict: Fail: expected unregistered.*\nObserved: registered/s,
+      'title: verdict and observed state',
+    );
+    t.match(fail?.title, /Observers disagree: /, 'title: the inconsistency');
+    t.not(fail?.dot, 'none', 'the disagreement dot shows in the verdict view too');
+    t.equal(await page.locator('#grid .c.inc').count(), 2, 'a dot on each cell whose observers disagree');
+
+    // Switch from the toolbar.
+    await page.locator('button[data-show="observed"]').click();
+    t.match(await hash(page), 'show=observed');
+    t.equal(await page.locator('#grid.obsview').count(), 1);
+    t.equal(await page.getAttribute('button[data-show="observed"]', 'aria-pressed'), 'true');
+    const symbols = await page.$$eval('#grid .c', (tds) => tds.map((td) => td.textContent));
+    t.equal(symbols.filter((x) => x === '\u25cf').length, registered, '\u25cf for each registered cell');
+    t.equal(symbols.filter((x) => x === '\u25d0').length, 1, '\u25d0 for the mixed cell');
+    t.ok(
+      symbols.every((x) => ['\u25cf', '\u25cb', '\u2298', '\u25d0', '\u2013'].includes(x ?? '')),
+      'only observed symbols',
+    );
+    const legend = (await page.locator('.legend:not([hidden])').textContent()) ?? '';
+    t.match(
+      legend,
+      /registered.*unregistered.*unavailable.*mixed.*none \/ skip.*verdict fail.*verdict error.*observers disagree/,
+    );
+    t.notMatch(legend, /Pass/, 'the verdict legend is hidden');
+
+    // A failing cell shows what was observed, and stays marked as failing.
+    fail = await cellLook(page, FAIL);
+    t.equal(fail?.text, '\u25cf', 'the failing cell shows the registration the kernel reported');
+    t.match(fail?.border, /^solid [23]px$/, 'a solid frame');
+    t.not(fail?.corner, 'none', 'and a corner mark');
+    t.not(fail?.dot, 'none', 'and its disagreement dot');
+    t.match(fail?.aria, /^Observed registered, verdict Fail, observers disagree$/);
+    const error = await cellLook(page, ERROR);
+    t.equal(error?.text, '\u2013', 'nothing observed');
+    t.match(error?.border, /^dashed /, 'errors: a dashed frame');
+    t.not(error?.corner, 'none');
+    const passing = await page.$$eval('#grid .c.pass', (tds) =>
+      tds.map((td) => getComputedStyle(td, '::before').content + getComputedStyle(td).borderTopStyle),
+    );
+    t.ok(
+      passing.every((x) => x === 'nonenone'),
+      'passing cells have no frame and no corner',
+    );
+    const mixed = await cellLook(page, MIXED);
+    t.match(mixed?.title, /tid 7: the kernel says registered, strace saw no registration in force/);
+
+    // "Inconsistent only", from the toolbar and from the hash.
+    await page.locator('#f-inconsistent').check();
+    t.equal(await visibleCells(page), 2, 'inconsistent only');
+    t.match(await hash(page), /show=observed.*inconsistent=1/);
+    t.match(await page.locator('.legend:not([hidden])').textContent(), /observers disagree\s*2/);
+    t.match(
+      await page.locator('.problems').textContent(),
+      /Observers disagree.*tid 7: the kernel says registered/,
+    );
+    await page.locator('#f-inconsistent').uncheck();
+    t.equal(await visibleCells(page), 24);
+    await page.selectOption('#f-observed', 'registered');
+    t.equal(await visibleCells(page), registered, 'the observed-state filter');
+    t.match(await hash(page), 'observed=registered');
+    await page.locator('.reset').click();
+    t.match(await hash(page), /^#show=observed$/, 'clearing the filters keeps the view');
+
+    await page.goto(`${url}#show=observed&inconsistent=1&scenario=default`);
+    await page.waitForSelector('html[data-ready="true"]');
+    t.equal(await page.locator('#grid.obsview').count(), 1, 'the hash opens the observed view');
+    t.ok(await page.isChecked('#f-inconsistent'), 'and ticks the filter');
+    t.equal(await visibleCells(page), 1, 'the mixed default cell');
+    await page.evaluate(() => {
+      location.hash = 'status=fail';
+    });
+    await page.waitForFunction(() => !document.querySelector('#grid.obsview'));
+    t.equal((await cellLook(page, FAIL))?.text, '\u2717', 'a hash without show= is the verdict view');
+    await page.locator('button[data-show="observed"]').click();
+    await page.locator('button[data-show="verdict"]').click();
+    t.notMatch(await hash(page), 'show=');
+    t.equal(await visibleCells(page), 1);
+
+    // A chip of the summary: the cells where the kernel reported that state, in the observed view.
+    await page.goto(url);
+    await page.waitForSelector('html[data-ready="true"]');
+    await page.locator('.ostrip button[data-observed="registered"]').click();
+    t.match(await hash(page), /show=observed&observed=registered/);
+    t.equal(await visibleCells(page), registered);
+
+    // The panel: observers first, then every field, known or not, as text.
+    await page.goto(`${url}#show=observed&cell=${MIXED}`);
+    await page.waitForSelector('#panel:not([hidden])');
+    let panel = (await page.locator('#panel').textContent()) ?? '';
+    for (const s of [
+      'observers disagree',
+      'Observers disagree',
+      'tid 7: the kernel says registered',
+      'mixed',
+      'NO: the kernel check, glibc\u2019s claim and strace disagree',
+    ])
+      t.ok(panel.includes(s), `mixed cell panel shows ${s}`);
+    t.equal(await page.locator('#panel .callout.inc').count(), 1, 'the disagreement is a callout');
+    await page.screenshot({ path: join(dir, 'observed-panel.png') });
+    await page.goto(`${url}#cell=bullseye/stock/shared/default/main`);
+    await page.waitForSelector('#panel:not([hidden])');
+    panel = (await page.locator('#panel').textContent()) ?? '';
+    for (const s of [
+      'extra.rseqHandled',
+      'extra.rseqAbiCpuId',
+      'extra.__rseq_abi',
+      'strace.registeredBefore',
+      'strace.inForce',
+      'futureObserver.verdict',
+      '<b>agrees</b>',
+      'Outside view (strace)',
+      'strace -- version 6.1',
+      'work/bullseye--stock/default/obs/shared-main.strace',
+      'tid 1000',
+      'ifunc-exe',
+      'traced run',
+      'strace overhead 180 ms',
+      'strace -f -qq -s 256 -o /out/obs/shared-main.strace.0',
+      'Other fields',
+      'outsideNote',
+      '<img src=x onerror="window.__pwned=9">',
+    ])
+      t.ok(panel.includes(s), `panel shows ${s}`);
+    await page.goto(`${url}#cell=bullseye/stock/shared/default/preload-ctor`);
+    await page.waitForSelector('#panel:not([hidden])');
+    t.match(
+      await page.locator('#panel').textContent(),
+      /strace could not watch this probe: strace is not installed in the image rseq-matrix\/<probe>/,
+    );
+    await page.goto(`${url}#cell=bullseye/stock/shared/tunable-off/main`);
+    await page.waitForSelector('#panel:not([hidden])');
+    panel = (await page.locator('#panel').textContent()) ?? '';
+    t.ok(
+      panel.includes('a thread of an unknown shape') && panel.includes('SIGCHLD'),
+      'strace data of an unknown shape, as key/value text',
+    );
+
+    // Builds: mode, compiled files, phases and glibc's tests; open because a glibc test failed.
+    t.ok(
+      await page.locator('details.builds').evaluate((d) => (d as HTMLDetailsElement).open),
+      'open: a glibc test failed',
+    );
+    const builds = (await page.locator('details.builds').textContent()) ?? '';
+    for (const s of [
+      '1 cold, 1 incremental',
+      'glibc tests:',
+      '7,535 files',
+      '6 files',
+      'incremental',
+      'configure',
+      '8 min 20 s',
+      'probe compile',
+      'misc/tst-rseq',
+      'FAIL',
+      'UNSUPPORTED',
+    ])
+      t.ok(builds.includes(s), `builds show ${s}`);
+
+    t.equal(
+      await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned),
+      undefined,
+      'no script ran',
+    );
+    t.equal(await page.locator('img, svg, iframe').count(), 0, 'no element came from the data');
+    t.equal(await page.locator('b', { hasText: /^agrees$/ }).count(), 0, 'not even a <b>');
+    t.same(errors, [], 'no console errors');
+    t.same(dialogs, []);
+    t.same(requests, []);
+    await page.goto(`${url}#show=observed`);
+    await page.waitForSelector('html[data-ready="true"]');
+    await page.evaluate(() => document.getElementById('matrix')?.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(dir, 'observed.png') });
+    await page.close();
+  },
+);
+
 t.test('hostile names and logs stay text', async (t) => {
   const r = cloneResults(small);
   for (const c of r.cells)
@@ -343,6 +559,11 @@ t.test('10,000 cells render fast enough', async (t) => {
   await page.fill('#f-q', 'seccomp');
   await page.waitForFunction(() => location.hash.includes('q=seccomp'));
   t.ok((await visibleCells(page)) > 0);
+  const t1 = Date.now();
+  await page.locator('button[data-show="observed"]').click();
+  await page.waitForFunction(() => location.hash.includes('show=observed'));
+  t.comment(`10,000 cells: switching to the observed view takes ${Date.now() - t1} ms (click to hash)`);
+  t.equal(await page.locator('#grid.obsview').count(), 1);
   await page.screenshot({ path: join(dir, 'large.png') });
   t.same(errors, []);
   await page.close();

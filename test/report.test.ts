@@ -13,9 +13,15 @@ import {
 } from '../harness/report/encode.js';
 import { jsonForScript, renderReport } from '../harness/report/html.js';
 import { toJUnit } from '../harness/report/junit.js';
+import {
+  cloneResults,
+  generateResults,
+  largeResults,
+  summarize,
+  withObservers,
+} from '../harness/report/synthetic.js';
 import { toTap } from '../harness/report/tap.js';
 import type { CellResult, Results } from '../harness/results/types.js';
-import { cloneResults, largeResults, summarize } from '../harness/report/synthetic.js';
 
 const small = JSON.parse(
   readFileSync(new URL('./fixtures/results/small.json', import.meta.url), 'utf8'),
@@ -38,11 +44,65 @@ export function hostileResults(): Results {
   return r;
 }
 
+type Any = Record<string, unknown>;
+const merge = (a: Any, b: unknown) => (b && typeof b === 'object' ? Object.assign(a, b) : a);
+
 /** The report's data block, decoded the way the page decodes it (client.ts). */
 function decodeCells(d: ReportData) {
   const S = d.s;
   const T = d.t as unknown[][];
+  const Sn = (i: unknown) => (i === null || i === undefined ? null : (S[i as number] as string));
+  const rel = (n: unknown, base: number) => (typeof n === 'number' ? n + base : n);
   const stages = d.stages.map((x) => x[0]);
+  const view = (i: number, base: number) => {
+    const t = T[i] as unknown[];
+    if (t[0] === 'x') return t[1];
+    const f = t[3] as unknown[] | null;
+    const inForce = !f
+      ? null
+      : f[0] === 'x'
+        ? f[1]
+        : { tid: (f[0] as number) + base, call: S[f[1] as number], by: S[f[2] as number] };
+    return merge(
+      {
+        tid: (t[0] as number) + base,
+        registeredBefore: t[1],
+        anyRegisteredBefore: t[2],
+        inForce,
+        glibcRegisteredAfter: t[4],
+        kernel: Sn(t[5]),
+      },
+      t[6],
+    );
+  };
+  const event = (i: number, base: number): unknown => {
+    const t = T[i] as unknown[];
+    if (t[0] === 0)
+      return { kind: 'rseq', role: S[t[1] as number], call: S[t[2] as number], errno: Sn(t[3]) };
+    if (t[0] === 1) {
+      const m: Any = { kind: 'marker', stage: S[t[1] as number], kernel: Sn(t[2]) };
+      if (t[3] !== 0) m.inForce = Sn(t[3]);
+      return m;
+    }
+    if (t[0] === 2) return { kind: 'spawn', child: rel(t[1], base), how: S[t[2] as number] };
+    if (t[0] === 3) return { kind: 'exec', ok: !!t[1] };
+    return t[1];
+  };
+  const strace = (i: number, x: (i: number) => string) => {
+    const t = T[i] as unknown[];
+    if (t[0] === null) return null;
+    if (t[0] === 'x') return t[1];
+    const base = (t[4] as number) || 0;
+    const threads = (T[t[2] as number] as unknown[][]).map((th) => {
+      if (th[0] === 'x') return th[1];
+      const o: Any = { tid: (th[0] as number) + base, parent: rel(th[1], base), origin: S[th[2] as number] };
+      if (th[3] !== 0) o.inherited = Sn(th[3]);
+      o.events = (th[5] as number[]).map((e) => event(e, base));
+      o.probeCalls = th[4];
+      return merge(o, th[6]);
+    });
+    return merge({ version: S[t[0] as number], log: x(t[1] as number), threads }, t[3]);
+  };
   return d.cells.map((e) => {
     const n = (i: number) => (e[i] as number | undefined) ?? 0;
     const row = (d.rows[n(0)] as number[]).map((i) => S[i] as string);
@@ -50,26 +110,38 @@ function decodeCells(d: ReportData) {
     const id = n(13) ? (S[n(13)] as string) : [...row, stage].join('/');
     const vals = [id, S[n(8)] as string, row[0], row[1], row[3], stage, row[2]] as string[];
     const x = (i: number) => expandTemplate(S[i] ?? '', vals);
-    const probe = (e[7] || null) as (number | null)[] | null;
+    const probe = (e[7] || null) as (number | null | (number | null)[])[] | null;
     const obs = (e[6] || []) as number[];
+    const sc = n(14) ? (T[n(14)] as unknown[]) : null;
+    const base = sc && typeof sc[4] === 'number' ? sc[4] : 0;
     const observations = [];
-    for (let i = 0; i < obs.length; i += 3) {
+    for (let i = 0; i < obs.length; i += 4) {
       const tu = T[obs[i] as number] as unknown[];
-      observations.push({
+      const o: Any = {
         stage: S[tu[0] as number],
         pid: obs[i + 1],
         tid: obs[i + 2],
         kernel: S[tu[1] as number],
-      });
+      };
+      if (tu[10]) o.extra = tu[10];
+      merge(o, tu[12]);
+      if (obs[i + 3]) o.strace = view(obs[i + 3] as number, base);
+      observations.push(o);
     }
+    const traced = probe?.[6] as (number | null)[] | undefined;
+    const other = n(16) ? ((T[n(16)] as unknown[])[0] as Any) : {};
     return {
+      ...other,
       id,
       status: STATUS_CODES[n(2)],
       reason: x(n(3)),
       reproduce: x(n(10)),
       logTail: x(n(12)),
-      command: probe ? x(probe[0] ?? 0) : '',
-      stderrTail: probe ? x(probe[5] ?? 0) : '',
+      command: probe ? x((probe[0] as number) ?? 0) : '',
+      stderrTail: probe ? x((probe[5] as number) ?? 0) : '',
+      traced: traced ? [x(traced[0] ?? 0), traced[1], Sn(traced[2]), !!traced[3], traced[4]] : null,
+      strace: n(14) ? strace(n(14), x) : undefined,
+      straceReason: x(n(15)),
       patches: (T[n(9)] as number[]).map((i) => S[i]),
       observations,
     };
@@ -87,6 +159,8 @@ t.test('the data block holds every cell losslessly', async (t) => {
     ['small', small],
     ['large', largeResults(2000, 7)],
     ['hostile', hostileResults()],
+    ['observers', withObservers(hostileResults())],
+    ['strace', generateResults({ limit: 3000, seed: 9, strace: true })],
   ] as const) {
     const d = JSON.parse(dataBlock(renderReport(r))) as ReportData;
     const got = new Map(decodeCells(d).map((c) => [c.id, c]));
@@ -94,7 +168,30 @@ t.test('the data block holds every cell losslessly', async (t) => {
     let bad = 0;
     for (const c of r.cells) {
       const g = got.get(c.id);
+      const known = new Set([
+        'id',
+        'glibc',
+        'variant',
+        'link',
+        'scenario',
+        'stage',
+        'status',
+        'reason',
+        'expected',
+        'observed',
+        'observations',
+        'probe',
+        'strace',
+        'straceReason',
+        'buildKey',
+        'patches',
+        'reproduce',
+        'durationMs',
+        'logTail',
+      ]);
+      const other = Object.fromEntries(Object.entries(c).filter(([k]) => !known.has(k)));
       const want = {
+        ...other,
         id: c.id,
         status: c.status,
         reason: c.reason ?? '',
@@ -102,13 +199,27 @@ t.test('the data block holds every cell losslessly', async (t) => {
         logTail: capTail(c.logTail) ?? '',
         command: c.probe?.command ?? '',
         stderrTail: capTail(c.probe?.stderrTail) ?? '',
+        traced: c.probe?.traced
+          ? [
+              c.probe.traced.command,
+              c.probe.traced.exitCode,
+              c.probe.traced.signal,
+              c.probe.traced.timedOut,
+              c.probe.traced.durationMs,
+            ]
+          : null,
+        strace: c.strace,
+        straceReason: c.straceReason ?? '',
         patches: c.patches,
-        observations: c.observations.map((o) => ({
-          stage: o.stage,
-          pid: o.pid,
-          tid: o.tid,
-          kernel: o.kernel,
-        })),
+        observations: c.observations.map((o) => {
+          const { v: _v, availErrno: _a, probeErrno: _p, glibc: _g, ...rest } = o;
+          const out: Any = { stage: o.stage, pid: o.pid, tid: o.tid, kernel: o.kernel };
+          if (o.extra && Object.keys(o.extra).length) out.extra = o.extra;
+          for (const [k, val] of Object.entries(rest))
+            if (!['stage', 'pid', 'tid', 'kernel', 'extra', 'strace'].includes(k)) out[k] = val;
+          if (o.strace) out.strace = o.strace;
+          return out;
+        }),
       };
       if (JSON.stringify(g) !== JSON.stringify(want)) {
         if (bad++ < 3) t.same(g, want, `${name}: ${c.id}`);
@@ -142,6 +253,10 @@ t.test('a 10,000-cell report is small, and its tails are capped', async (t) => {
   const bytes = Buffer.byteLength(html);
   t.comment(`10,000 cells: ${(bytes / 1e6).toFixed(2)} MB, rendered to HTML in ${ms.toFixed(0)} ms`);
   t.ok(bytes < 5 * 1024 * 1024, `report under 5 MB (${bytes} bytes)`);
+  // With the outside observer on every probed cell (cell.strace, observation.strace, the traced run).
+  const traced = Buffer.byteLength(renderReport(generateResults({ limit: 10_000, strace: true })));
+  t.comment(`10,000 cells with strace: ${(traced / 1e6).toFixed(2)} MB`);
+  t.ok(traced < 5 * 1024 * 1024, `with strace data still under 5 MB (${traced} bytes)`);
   const big = cloneResults(small);
   (big.cells[0] as CellResult).logTail = `${'x'.repeat(100)}\n`.repeat(2000);
   const d = encodeReport(big);
@@ -206,6 +321,11 @@ t.test('escaping: hostile names and logs never appear unescaped outside the data
     'and the exact log',
   );
   t.equal(jsonForScript({ a: '</script>&\u2028' }), '{"a":"\\u003c/script\\u003e\\u0026\\u2028"}');
+  // Fields the report does not know (a new observer's) travel in the data block, escaped like the rest.
+  const o = renderReport(withObservers(r));
+  t.notMatch(o.replace(dataBlock(o), ''), /onerror|<b>agrees/);
+  t.notMatch(dataBlock(o), /[<>&]/);
+  t.ok(JSON.parse(dataBlock(o)).t.some((x: unknown[]) => JSON.stringify(x).includes('window.__pwned=9')));
 });
 
 /** A small well-formedness check: balanced elements, no raw < or stray & in text and attributes. */

@@ -10,22 +10,36 @@
 
 import { type Comparison, compareRuns, VERDICTS } from '../compare/compare.js';
 import { SCENARIOS, STAGES } from '../matrix/catalogue.js';
-import type { BuildResult, CellResult, CellStatus, Environment, Results, Summary } from '../results/types.js';
+import type {
+  BuildResult,
+  CellResult,
+  CellStatus,
+  Environment,
+  Observation,
+  Results,
+  StraceCell,
+  StraceView,
+  Summary,
+} from '../results/types.js';
 import { groupRows, stageOrder } from './common.js';
 
-export const REPORT_DATA_VERSION = 1;
+export const REPORT_DATA_VERSION = 2;
 export const STATUS_CODES: readonly CellStatus[] = ['pass', 'fail', 'error', 'skip'];
 /** Log and stderr tails longer than this keep only their end in the report. */
 export const MAX_TAIL = 8000;
 
 /**
  * A cell: [row, stageColumn, status, reason, expected, observed, observations, probe, buildKey, patches,
- * reproduce, durationMs, logTail, id]. Strings are indexes into `s` (0: none), `expected`, `observed` and
- * `patches` indexes into `t`; observations a flat list of [t index, pid, tid] triples (0: none); probe
- * [command, exitCode, signal, timedOut, durationMs, stderrTail] (0: none); id 0 when it is
- * glibc/variant/link/scenario/stage. Trailing zeros are dropped.
+ * reproduce, durationMs, logTail, id, strace, straceReason, other]. Strings are indexes into `s` (0: none),
+ * `expected`, `observed` and `patches` indexes into `t`; observations a flat list of
+ * [t index, pid, tid, strace view] quadruples (0: none; the view a t index, 0: none, see encodeStraceView);
+ * probe [command, exitCode, signal, timedOut, durationMs, stderrTail, traced] (0: none; traced
+ * [command, exitCode, signal, timedOut, durationMs] or 0); id 0 when it is
+ * glibc/variant/link/scenario/stage; strace a t index (0: absent, see encodeStraceCell); other a t index
+ * of [{ fields this encoder does not know }] (0: none), which the page shows as key/value rows.
+ * Trailing zeros are dropped.
  */
-export type EncodedCell = (number | number[] | (number | null)[])[];
+export type EncodedCell = (number | (number | null | (number | null)[])[])[];
 
 export interface ReportData {
   v: number;
@@ -93,6 +107,62 @@ export function capTail(s: string | undefined, max = MAX_TAIL): string | undefin
   return `[… ${start} earlier characters not in the report]\n${s.slice(start)}`;
 }
 
+/** The fields of a cell, an observation and glibc's claim that the compact form knows; the rest goes to `other`. */
+const CELL_KEYS = new Set([
+  'id',
+  'glibc',
+  'variant',
+  'link',
+  'scenario',
+  'stage',
+  'status',
+  'reason',
+  'expected',
+  'observed',
+  'observations',
+  'probe',
+  'strace',
+  'straceReason',
+  'buildKey',
+  'patches',
+  'reproduce',
+  'durationMs',
+  'logTail',
+]);
+const OBS_KEYS = new Set([
+  'v',
+  'stage',
+  'pid',
+  'tid',
+  'kernel',
+  'availErrno',
+  'probeErrno',
+  'glibc',
+  'extra',
+  'strace',
+]);
+const GLIBC_KEYS = new Set(['rseqSize', 'rseqOffset', 'rseqFlags', 'cpuId', 'areaRegistered', 'areaLen']);
+
+function unknownFields(o: object, known: Set<string>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(o)) {
+    if (known.has(k) || v === undefined) continue;
+    out ??= {};
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Fields of an observation beyond the known ones (unknown glibc fields under `glibc`), or undefined. */
+export function otherObservationFields(x: Observation): Record<string, unknown> | undefined {
+  const other = unknownFields(x, OBS_KEYS);
+  const g = x.glibc && typeof x.glibc === 'object' ? unknownFields(x.glibc, GLIBC_KEYS) : undefined;
+  return g ? { ...other, glibc: g } : other;
+}
+
+/** Event kinds in the compact strace form, by code. */
+export const STRACE_EVENT_KINDS = ['rseq', 'marker', 'spawn', 'exec'] as const;
+
 function trimZeros<T>(a: T[]): T[] {
   let n = a.length;
   while (n > 0 && a[n - 1] === 0) n--;
@@ -144,6 +214,7 @@ export function encodeReport(
       const e = c.expected;
       const o = c.observed;
       const obs: number[] = [];
+      const base = straceBase(c);
       for (const x of c.observations) {
         const g = x.glibc ?? {};
         obs.push(
@@ -160,9 +231,14 @@ export function encodeReport(
             g.areaLen ?? null,
             x.extra && Object.keys(x.extra).length ? x.extra : 0,
             x.v,
+            (() => {
+              const other = otherObservationFields(x);
+              return other ? other : 0;
+            })(),
           ]),
           x.pid,
           x.tid,
+          x.strace ? encodeStraceView(x.strace, base, S, Sn, T) : 0,
         );
       }
       const p = c.probe;
@@ -185,6 +261,15 @@ export function encodeReport(
                 p.timedOut ? 1 : 0,
                 p.durationMs,
                 tpl(capTail(p.stderrTail)),
+                p.traced
+                  ? [
+                      tpl(p.traced.command),
+                      p.traced.exitCode,
+                      Sn(p.traced.signal),
+                      p.traced.timedOut ? 1 : 0,
+                      p.traced.durationMs,
+                    ]
+                  : 0,
               ]
             : 0,
           S(c.buildKey),
@@ -193,6 +278,12 @@ export function encodeReport(
           c.durationMs,
           tpl(capTail(c.logTail)),
           c.id === derivedId ? 0 : S(c.id),
+          c.strace === undefined ? 0 : encodeStraceCell(c.strace, base, tpl, S, Sn, T),
+          tpl(c.straceReason),
+          (() => {
+            const other = unknownFields(c, CELL_KEYS);
+            return other ? T([other]) : 0;
+          })(),
         ]),
       );
     }
@@ -220,6 +311,107 @@ export function encodeReport(
   };
   if (opts.baseline) data.base = encodeComparison(compareRuns(opts.baseline, results), cellIndex, S);
   return data;
+}
+
+type Sfn = (v: string | null | undefined) => number;
+type SnFn = (v: string | null | undefined) => number | null;
+type Tfn = (v: unknown[]) => number;
+/** Are all of o's keys among these (so the compact form loses nothing)? */
+const keysIn = (o: object, keys: string[]) => Object.keys(o).every((k) => keys.includes(k));
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Marks a value of an unexpected shape, kept whole: ['x', value]. */
+export const RAW = 'x';
+
+/** The number all tids of a cell's strace data are stored relative to: its first thread's (0: none). */
+export function straceBase(c: CellResult): number {
+  const t = c.strace && Array.isArray(c.strace.threads) ? c.strace.threads[0] : undefined;
+  return t && typeof t.tid === 'number' ? t.tid : 0;
+}
+
+const rel = (n: unknown, base: number) => (typeof n === 'number' ? n - base : n);
+
+/**
+ * Observation.strace as a t index of [tid, registeredBefore, anyRegisteredBefore, inForce, glibcRegisteredAfter,
+ * kernel, other]: tids relative to straceBase (so that cells of the same shape share tuples), inForce
+ * [tid, call, by] or null, strings as s indexes, other the unknown fields or 0. A value of another shape is
+ * kept whole as ['x', value] (RAW).
+ */
+export function encodeStraceView(v: StraceView, base: number, S: Sfn, Sn: SnFn, T: Tfn): number {
+  if (!isObj(v) || typeof v.tid !== 'number') return T([RAW, v]);
+  const f = v.inForce;
+  const known = new Set([
+    'tid',
+    'registeredBefore',
+    'anyRegisteredBefore',
+    'inForce',
+    'glibcRegisteredAfter',
+    'kernel',
+  ]);
+  let inForce: unknown = f;
+  if (isObj(f)) {
+    const compact =
+      typeof f.tid === 'number' &&
+      typeof f.call === 'string' &&
+      typeof f.by === 'string' &&
+      keysIn(f, ['tid', 'call', 'by']);
+    inForce = compact ? [f.tid - base, S(f.call), S(f.by)] : [RAW, f];
+  }
+  return T([
+    v.tid - base,
+    v.registeredBefore,
+    v.anyRegisteredBefore,
+    inForce,
+    v.glibcRegisteredAfter,
+    Sn(v.kernel),
+    unknownFields(v, known) ?? 0,
+  ]);
+}
+
+/**
+ * CellResult.strace as a t index of [version, log, threads, other, base] (strings as s indexes, log a template
+ * of the cell's values, threads a t index), or of [null] when strace could not watch. A thread is
+ * [tid, parent, origin, inherited, probeCalls, events, other], tids relative to base: inherited 0 when absent
+ * (cannot tell), null for none, else an s index; events t indexes of [kind code (STRACE_EVENT_KINDS), ...]:
+ * rseq [0, role, call, errno], marker [1, stage, kernel, inForce] (inForce 0: absent), spawn [2, child, how],
+ * exec [3, ok]; other the thread's unknown fields or 0. Anything of another shape is kept whole as ['x', value] (RAW).
+ */
+export function encodeStraceCell(
+  c: StraceCell | null,
+  base: number,
+  tpl: (s: string | undefined) => number,
+  S: Sfn,
+  Sn: SnFn,
+  T: Tfn,
+): number {
+  if (c === null) return T([null]);
+  if (!isObj(c) || !Array.isArray(c.threads) || typeof c.log !== 'string') return T([RAW, c]);
+  const threadKeys = new Set(['tid', 'parent', 'origin', 'inherited', 'events', 'probeCalls']);
+  const threads = c.threads.map((th) => {
+    if (!isObj(th) || !Array.isArray(th.events) || typeof th.tid !== 'number') return [RAW, th];
+    const events = th.events.map((e) => {
+      if (e.kind === 'rseq' && keysIn(e, ['kind', 'role', 'call', 'errno']))
+        return T([0, S(e.role), S(e.call), Sn(e.errno)]);
+      if (e.kind === 'marker' && keysIn(e, ['kind', 'stage', 'kernel', 'inForce']))
+        return T([1, S(e.stage), Sn(e.kernel), e.inForce === undefined ? 0 : Sn(e.inForce)]);
+      if (e.kind === 'spawn' && keysIn(e, ['kind', 'child', 'how']))
+        return T([2, rel(e.child, base), S(e.how)]);
+      if (e.kind === 'exec' && keysIn(e, ['kind', 'ok'])) return T([3, e.ok ? 1 : 0]);
+      return T([RAW, e]);
+    });
+    return [
+      th.tid - base,
+      rel(th.parent, base),
+      S(th.origin),
+      th.inherited === undefined ? 0 : Sn(th.inherited),
+      th.probeCalls,
+      events,
+      unknownFields(th, threadKeys) ?? 0,
+    ];
+  });
+  const other = unknownFields(c, new Set(['version', 'log', 'threads']));
+  return T([S(c.version), tpl(c.log), T(threads), other ?? 0, base]);
 }
 
 function encodeComparison(
