@@ -170,7 +170,7 @@ name: checksum
 glibc:
   - id: mine
     source: tarball
-    tarball: { path: ${fake}, sha256: ${'0'.repeat(64)} }
+    tarball: { path: ${fake}, sha256: ${'ab'.repeat(32)} }
     suite: bookworm
 variants: [{ id: upstream }]
 links: [shared]
