@@ -5,6 +5,7 @@ import { Parser } from 'tap-parser';
 import { CLIENT_CSS, CLIENT_JS } from '../harness/report/client.js';
 import {
   capTail,
+  CELL_KEYS,
   encodeReport,
   expandTemplate,
   type ReportData,
@@ -168,27 +169,7 @@ t.test('the data block holds every cell losslessly', async (t) => {
     let bad = 0;
     for (const c of r.cells) {
       const g = got.get(c.id);
-      const known = new Set([
-        'id',
-        'glibc',
-        'variant',
-        'link',
-        'scenario',
-        'stage',
-        'status',
-        'reason',
-        'expected',
-        'observed',
-        'observations',
-        'probe',
-        'strace',
-        'straceReason',
-        'buildKey',
-        'patches',
-        'reproduce',
-        'durationMs',
-        'logTail',
-      ]);
+      const known = CELL_KEYS;
       const other = Object.fromEntries(Object.entries(c).filter(([k]) => !known.has(k)));
       const want = {
         ...other,

@@ -108,7 +108,7 @@ export function capTail(s: string | undefined, max = MAX_TAIL): string | undefin
 }
 
 /** The fields of a cell, an observation and glibc's claim that the compact form knows; the rest goes to `other`. */
-const CELL_KEYS = new Set([
+export const CELL_KEYS: ReadonlySet<string> = new Set([
   'id',
   'glibc',
   'variant',
@@ -143,7 +143,7 @@ const OBS_KEYS = new Set([
 ]);
 const GLIBC_KEYS = new Set(['rseqSize', 'rseqOffset', 'rseqFlags', 'cpuId', 'areaRegistered', 'areaLen']);
 
-function unknownFields(o: object, known: Set<string>): Record<string, unknown> | undefined {
+function unknownFields(o: object, known: ReadonlySet<string>): Record<string, unknown> | undefined {
   let out: Record<string, unknown> | undefined;
   for (const [k, v] of Object.entries(o)) {
     if (known.has(k) || v === undefined) continue;
