@@ -34,7 +34,7 @@ t.test('invocations: {bin} expands, scenario env joins', async (t) => {
 
 t.test('shell quoting survives hostile text', async (t) => {
   for (const s of ["a'b", '$(touch /tmp/x)', '`id`', 'a b;c', '"', '\\', '']) {
-    const out = execFileSync('sh', ['-c', `printf %s ${shellQuote(s)}`]).toString();
+    const out = execFileSync('bash', ['-c', `printf %s ${shellQuote(s)}`]).toString();
     t.equal(out, s, JSON.stringify(s));
   }
 });

@@ -2,6 +2,7 @@
  * The probe plan of one container: which processes to start for a set of cells, and the shell script
  * that starts them. Pure: the probe suite's invocation table (probes/stages.json) comes in as data.
  */
+import { quote } from 'zx';
 import type { Link, ScenarioDef } from '../matrix/catalogue.js';
 
 /** probes/stages.json: stage -> link -> how to start the process that reaches that stage. */
@@ -25,8 +26,9 @@ export interface Invocation {
 export const IN_CONTAINER = { bin: '/rm/bin', out: '/rm/out' } as const;
 export const OBSERVATION_FD = 63;
 
+/** Quotes a word for bash: words of safe characters stay readable, others get zx's $'...' quoting. */
 export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : quote(s);
 }
 
 function expand(s: string): string {
