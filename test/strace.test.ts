@@ -17,6 +17,7 @@ import {
 } from '../harness/probe/strace.js';
 import type { Observation } from '../harness/results/types.js';
 import { judge, straceDisagreement } from '../harness/verdict/verdict.js';
+import { observation } from './helpers/observation.js';
 
 /** A probe's marker write as strace prints it (the JSON line C-escaped, as with -s 4096). */
 function w(tid: number, stage: string, kernel: string, opts: { cut?: boolean } = {}): string {
@@ -43,28 +44,7 @@ const ASK_UNREG = (tid: number) =>
 const EXEC = (tid: number) =>
   `${tid}    execve("/rm/bin/probe-shared", ["/rm/bin/probe-shared", "x"], 0x55da5d3b9850 /* 2 vars */) = 0`;
 
-const obs = (
-  stage: string,
-  kernel: Observation['kernel'],
-  glibc: Partial<Observation['glibc']> = {},
-): Observation => ({
-  v: 1,
-  stage,
-  pid: 1,
-  tid: 1,
-  kernel,
-  availErrno: 22,
-  probeErrno: kernel === 'registered' ? 22 : 0,
-  glibc: {
-    rseqSize: 20,
-    rseqOffset: 2336,
-    rseqFlags: 0,
-    cpuId: 1,
-    areaRegistered: true,
-    areaLen: 32,
-    ...glibc,
-  },
-});
+const obs = observation;
 const cell = (stage: string, state: PlannedCell['expected']['state']): PlannedCell => ({
   id: `bookworm/stock/shared/default/${stage}`,
   glibc: 'bookworm',

@@ -3,6 +3,7 @@ import type { PlannedCell } from '../harness/matrix/expand.js';
 import { parseObservations } from '../harness/probe/parse.js';
 import type { Observation, ProbeRun } from '../harness/results/types.js';
 import { inconsistency, judge, straceDisagreement } from '../harness/verdict/verdict.js';
+import { observation } from './helpers/observation.js';
 
 const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   id: 'g/v/shared/default/main',
@@ -14,28 +15,8 @@ const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   patches: [],
   expected: { state, registered: state === 'skip' ? null : state === 'registered', rule: 0, why: 'w' },
 });
-const obs = (
-  kernel: Observation['kernel'],
-  glibc: Partial<Observation['glibc']> = {},
-  stage = 'main',
-): Observation => ({
-  v: 1,
-  stage,
-  pid: 1,
-  tid: 1,
-  kernel,
-  availErrno: 22,
-  probeErrno: kernel === 'registered' ? 22 : 0,
-  glibc: {
-    rseqSize: 20,
-    rseqOffset: -96,
-    rseqFlags: 0,
-    cpuId: 1,
-    areaRegistered: true,
-    areaLen: 32,
-    ...glibc,
-  },
-});
+const obs = (kernel: Observation['kernel'], glibc: Partial<Observation['glibc']> = {}, stage = 'main'): Observation =>
+  observation(stage, kernel, glibc);
 const run = (over: Partial<ProbeRun> = {}): ProbeRun => ({
   command: 'probe main',
   exitCode: 0,
