@@ -248,6 +248,11 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
   const volatile unsigned int *psize = &__rseq_size;
   const volatile long *poff = &__rseq_offset;
   const volatile unsigned int *pflags = &__rseq_flags;
+  if (opts && opts->claims_given) {
+    psize = opts->rseq_size_p;
+    poff = opts->rseq_offset_p;
+    pflags = opts->rseq_flags_p;
+  }
   volatile int *phandled = &__rseq_handled;
   long size = psize ? (long)*psize : RP_NULL;
   long off = poff ? *poff : RP_NULL;
@@ -344,12 +349,27 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
     put_c(&b, ':');
     put_i(&b, opts->tag_value);
   }
+  if (opts && opts->extra_json && opts->extra_json[0]) {
+    put_c(&b, ',');
+    put_s(&b, opts->extra_json);
+  }
   put_c(&b, '}');
   put_c(&b, '}');
   *b.p++ = '\n';
   /* One write: lines of concurrent writers (threads, fork/vfork children sharing the
      open file description) never interleave. Failure (fd 63 closed) is ignored. */
   (void)rp_sys6(RP_NR_WRITE, RP_FD, (long)line, (long)(b.p - line), 0, 0, 0);
+}
+
+int rp_kernel_state(void) {
+  struct rp_area32 priv;
+  for (int i = 0; i < 4; i++) priv.w[i] = 0;
+  long probe = rp_rseq((void *)&priv, 32, 0, RP_PRIVATE_SIG);
+  if (probe == 0) {
+    (void)rp_rseq((void *)&priv, 32, RP_RSEQ_FLAG_UNREGISTER, RP_PRIVATE_SIG);
+    return 0;
+  }
+  return probe == RP_EINVAL ? 1 : 2;
 }
 
 void rp_observe(const char *stage) {

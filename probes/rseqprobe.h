@@ -29,11 +29,25 @@ struct rp_opts {
   /* Optional extra key with an integer value (e.g. "cycleLib"); NULL: none. */
   const char *tag;
   long tag_value;
+  /* Optional further members of "extra", already JSON (e.g. "\"a\":1,\"b\":true"),
+     appended as they are; at most 512 bytes. NULL: none. */
+  const char *extra_json;
+  /* 1: read glibc's claim through these pointers (NULL: no such symbol) instead of this
+     object's own weak references, which another object's definitions can interpose
+     (the selftests' librseq.so defines __rseq_size and __rseq_offset weakly). */
+  int claims_given;
+  const unsigned int *rseq_size_p;
+  const long *rseq_offset_p;
+  const unsigned int *rseq_flags_p;
 };
 
 /* Observe now and write one line tagged with stage. */
 RP_HIDDEN void rp_observe(const char *stage);
 RP_HIDDEN void rp_observe_opts(const char *stage, const struct rp_opts *opts);
+
+/* The kernel's answer for the calling thread without glibc's view:
+   0 nothing registered, 1 something registered, 2 rseq refused (ENOSYS, EPERM). */
+RP_HIDDEN int rp_kernel_state(void);
 
 /* Raw helpers, also for the other probe sources (malloc replacement, test libraries). */
 

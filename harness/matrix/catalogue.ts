@@ -43,7 +43,58 @@ export interface StageDef {
   links: readonly Link[];
   /** Why the stage has no meaning for the links it lacks. */
   notApplicable?: string;
+  /** The scenarios the stage runs in (absent: all). */
+  scenarios?: readonly string[];
+  /** A client stage: a real rseq user written by others, run against the build (docs/probe-protocol.md). */
+  client?: ClientDef;
 }
+
+export type ClientDef =
+  | {
+      kind: 'selftest';
+      /** The Linux selftest program (tools/testing/selftests/rseq). */
+      program: string;
+      /** Run through the selftests' run_param_test.sh, only with `run --thorough`. */
+      thorough?: boolean;
+    }
+  | {
+      kind: 'valgrind';
+      /** The probe stage run under valgrind, whose observations stand for the cell. */
+      probeStage: string;
+    };
+
+const CLIENT_SCENARIOS = ['default'] as const;
+const CLIENT_NOT_APPLICABLE = 'clients run in the default scenario only';
+
+/** The Linux rseq selftests and valgrind, as stages `client:<name>`. */
+export const CLIENT_STAGES: readonly StageDef[] = [
+  ...(['basic_test', 'basic_percpu_ops_test', 'basic_percpu_ops_mm_cid_test'] as const).map(
+    (program): StageDef => ({
+      id: `client:${program}`,
+      summary: `the Linux rseq selftest ${program}`,
+      links: ['shared', 'static'],
+      scenarios: CLIENT_SCENARIOS,
+      notApplicable: CLIENT_NOT_APPLICABLE,
+      client: { kind: 'selftest', program },
+    }),
+  ),
+  {
+    id: 'client:param_test',
+    summary: "the Linux rseq selftests' run_param_test.sh (param_test and its forms; with run --thorough)",
+    links: ['shared', 'static'],
+    scenarios: CLIENT_SCENARIOS,
+    notApplicable: CLIENT_NOT_APPLICABLE,
+    client: { kind: 'selftest', program: 'run_param_test.sh', thorough: true },
+  },
+  {
+    id: 'client:valgrind',
+    summary: 'the probe program under valgrind, which answers rseq(2) with ENOSYS',
+    links: ['shared', 'static'],
+    scenarios: CLIENT_SCENARIOS,
+    notApplicable: CLIENT_NOT_APPLICABLE,
+    client: { kind: 'valgrind', probeStage: 'main' },
+  },
+];
 
 export const STAGES: readonly StageDef[] = [
   { id: 'ifunc-exe', summary: 'an IFUNC resolver in the main executable', links: ['shared', 'static'] },
@@ -110,6 +161,12 @@ export const STAGES: readonly StageDef[] = [
   },
 ];
 
+export const ALL_STAGES: readonly StageDef[] = [...STAGES, ...CLIENT_STAGES];
+
+export function isClientStage(id: string): boolean {
+  return id.startsWith('client:');
+}
+
 export const AXES = ['glibc', 'variant', 'link', 'scenario', 'stage'] as const;
 export type Axis = (typeof AXES)[number];
 
@@ -118,7 +175,7 @@ export const STATES = ['registered', 'unregistered', 'unavailable'] as const;
 export type RseqState = (typeof STATES)[number];
 
 export function stageDef(id: string): StageDef | undefined {
-  return STAGES.find((s) => s.id === id);
+  return ALL_STAGES.find((s) => s.id === id);
 }
 export function scenarioDef(id: string): ScenarioDef | undefined {
   return SCENARIOS.find((s) => s.id === id);

@@ -73,6 +73,17 @@ export type Resolution =
 /** The expectation of one cell: the stage's own applicability first, then the most specific rule. */
 export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCoords): Resolution {
   const stage = stageDef(cell.stage);
+  if (stage?.scenarios && !stage.scenarios.includes(cell.scenario)) {
+    return {
+      kind: 'ok',
+      expected: {
+        state: 'skip',
+        registered: null,
+        rule: -1,
+        why: stage.notApplicable ?? `the stage does not run in the ${cell.scenario} scenario`,
+      },
+    };
+  }
   if (stage && !stage.links.includes(cell.link)) {
     return {
       kind: 'ok',

@@ -9,6 +9,8 @@ export const MATRIX_SCHEMA_VERSION = 1;
 export const SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'] as const;
 
 const Id = Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', maxLength: 64 });
+/** A stage: an id, or `client:<id>` for the real clients. */
+const StageId = Type.String({ pattern: '^(client:)?[a-z0-9][a-z0-9._-]*$', maxLength: 64 });
 const Text = Type.String({ minLength: 1 });
 const Strict = { additionalProperties: false } as const;
 
@@ -142,8 +144,27 @@ export const MatrixSchema = Type.Object(
     variants: Type.Array(Variant, { minItems: 1 }),
     links: Type.Array(Type.Union(LINKS.map((l) => Type.Literal(l))), { minItems: 1, uniqueItems: true }),
     scenarios: Type.Array(Id, { minItems: 1, uniqueItems: true }),
-    stages: Type.Array(Id, { minItems: 1, uniqueItems: true }),
+    stages: Type.Array(StageId, { minItems: 1, uniqueItems: true }),
     expect: Type.Array(ExpectRule, { minItems: 1 }),
+    clients: Type.Optional(
+      Type.Object(
+        {
+          /** Where the Linux rseq selftests come from: Debian's `linux` source package. */
+          selftests: Type.Optional(
+            Type.Object(
+              {
+                suite: Type.Optional(Type.String({ pattern: '^[a-z]+$' })),
+                /** A Debian version of `linux` (e.g. 6.12.8-1), or latest (the default). */
+                version: Type.Optional(Type.String({ pattern: '^(latest|[0-9][A-Za-z0-9.+~:-]*)$' })),
+                mirror: Type.Optional(Type.String({ pattern: '^https?://' })),
+              },
+              Strict,
+            ),
+          ),
+        },
+        Strict,
+      ),
+    ),
     options: Type.Optional(
       Type.Object(
         {

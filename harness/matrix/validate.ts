@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { InputError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { AXES, type Axis, LINKS, SCENARIOS, STAGES } from './catalogue.js';
+import { ALL_STAGES, AXES, type Axis, LINKS, SCENARIOS } from './catalogue.js';
 import {
   type CellCoords,
   cellIdOf,
@@ -14,12 +14,12 @@ import {
   globMatch,
   type PlannedCell,
   patchesFor,
-  variantAppliesTo,
   patternList,
   resolveExpectation,
+  variantAppliesTo,
 } from './expand.js';
-import { GLIBC_SCHEMAS, type MatrixDoc, MatrixSchema } from './schema.js';
 import type { Filter } from './filter.js';
+import { GLIBC_SCHEMAS, type MatrixDoc, MatrixSchema } from './schema.js';
 import { formatPath, type LocatedYaml, parseYaml, type YamlPath } from './yaml.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -121,9 +121,18 @@ function schemaFailure(
       fail(path, `must be ${[...new Set(want)].map(article).join(' or ')}, not ${describe(got)}`);
       break;
     }
-    case 'pattern':
-      fail(path, `"${String(got)}" is not a valid id: use lowercase letters, digits, '.', '_' and '-'`);
+    case 'pattern': {
+      const pattern = String(e.params.pattern);
+      fail(
+        path,
+        pattern.includes('https?')
+          ? `"${String(got)}" is not an http:// or https:// URL`
+          : pattern.includes('latest')
+            ? `"${String(got)}" is not a Debian version or "latest"`
+            : `"${String(got)}" is not a valid id: use lowercase letters, digits, '.', '_' and '-'${pattern.includes('client:') ? ' (clients: client:<name>)' : ''}`,
+      );
       break;
+    }
     case 'minItems':
       fail(
         path,
@@ -209,7 +218,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
         `unknown scenario "${s}"${didYouMean(s, scenarioIds)}; known: ${scenarioIds.join(', ')}`,
       );
   });
-  const stageIds = STAGES.map((s) => s.id);
+  const stageIds = ALL_STAGES.map((s) => s.id);
   doc.stages.forEach((s, i) => {
     if (!stageIds.includes(s)) fail(['stages', i], `unknown stage "${s}"${didYouMean(s, stageIds)}`);
   });

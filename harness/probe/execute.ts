@@ -9,10 +9,12 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
-import type { Link, ScenarioDef } from '../matrix/catalogue.js';
+import { type Link, type ScenarioDef, stageDef } from '../matrix/catalogue.js';
 import type { Observation, ProbeRun, StraceCell } from '../results/types.js';
+import { clientMissing } from './clients.js';
 import { parseObservations } from './parse.js';
 import {
+  clientInvocation,
   decodeExit,
   IN_CONTAINER,
   type Invocation,
@@ -124,6 +126,19 @@ function signalName(n: number): string {
 }
 
 /** Runs the probes of many cells of one build and scenario in a single container. */
+/** What the client cells of a container need; each part absent when it could not be made (failure says why). */
+export interface ClientSetup {
+  /** The image with valgrind (the toolchain image plus CLIENT_PACKAGES). */
+  image?: string;
+  /** The compiled selftests (compileClients). */
+  binDir?: string;
+  /** Why there is no image / no compiled selftests. */
+  imageFailure?: string;
+  selftestsFailure?: string;
+  selftestsLogTail?: string;
+  thoroughTimeoutSec: number;
+}
+
 export async function runProbes(opts: {
   session: ContainerSession;
   build: ReadyBuild;
@@ -133,11 +148,49 @@ export async function runProbes(opts: {
   cells: readonly ProbeCellInput[];
   table: InvocationTable;
   timeoutSec: number;
+  clients?: ClientSetup;
 }): Promise<Map<string, ProbeCellOutput>> {
-  const { session, build, binDir, workDir, scenario, cells, table, timeoutSec } = opts;
+  const { session, build, binDir, workDir, scenario, cells, table, timeoutSec, clients } = opts;
   const results = new Map<string, ProbeCellOutput>();
-  const invocations: (Invocation & { cell: string; stage: string })[] = [];
+  const invocations: (Invocation & { cell: string; stage: string; renameTo?: string })[] = [];
+  let needsClientImage = false;
   for (const c of cells) {
+    const client = stageDef(c.stage)?.client;
+    if (client) {
+      const fail = (failure: string, logTail?: string) =>
+        results.set(c.id, { observations: [], garbage: [], failure, ...(logTail ? { logTail } : {}) });
+      if (!clients?.image) {
+        fail(`no client image: ${clients?.imageFailure ?? 'the run prepared none'}`);
+        continue;
+      }
+      if (client.kind === 'selftest') {
+        if (!clients.binDir) {
+          fail(
+            `no selftests: ${clients.selftestsFailure ?? 'the run prepared none'}`,
+            clients.selftestsLogTail,
+          );
+          continue;
+        }
+        const missing = await clientMissing(clients.binDir, client, c.link);
+        if (missing) {
+          fail(missing.reason, missing.logTail);
+          continue;
+        }
+      }
+      needsClientImage = true;
+      const inv = clientInvocation(client, c.stage, c.link, scenario, {
+        timeoutSec,
+        thoroughTimeoutSec: clients.thoroughTimeoutSec,
+      });
+      invocations.push({
+        ...inv,
+        id: `${c.link}-${c.stage.replace(':', '-')}`,
+        cell: c.id,
+        stage: c.stage,
+        ...(client.kind === 'valgrind' ? { renameTo: c.stage } : {}),
+      });
+      continue;
+    }
     const inv = invocationFor(table, c.stage, c.link, scenario);
     if (!inv) {
       results.set(c.id, {
@@ -153,14 +206,25 @@ export async function runProbes(opts: {
   await mkdir(workDir, { recursive: true });
   await writeFile(join(workDir, 'run.sh'), runnerScript(invocations, timeoutSec), { mode: 0o755 });
   const seccomp = scenario.seccompRseqErrno ? seccompProfile(scenario.seccompRseqErrno) : undefined;
+  const clientBinds =
+    needsClientImage && clients?.binDir ? [`${clients.binDir}:${IN_CONTAINER.clients}:ro`] : [];
+  // Each invocation runs twice (untraced, then under strace) unless it says otherwise.
+  const budgetSec = invocations.reduce(
+    (s, inv) => s + (inv.trace === false ? 1 : 2) * ((inv.timeoutSec ?? timeoutSec) + 3),
+    30,
+  );
   const r = await session.run({
-    image: build.image,
+    image: needsClientImage && clients?.image ? clients.image : build.image,
     cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
-    binds: [`${binDir}:${IN_CONTAINER.bin}:ro`, `${workDir}:${IN_CONTAINER.out}`, ...build.binds],
+    binds: [
+      `${binDir}:${IN_CONTAINER.bin}:ro`,
+      `${workDir}:${IN_CONTAINER.out}`,
+      ...clientBinds,
+      ...build.binds,
+    ],
     network: 'none',
     ...(seccomp ? { seccompProfile: seccomp } : {}),
-    // Each invocation runs twice: untraced, then under strace.
-    timeoutMs: (2 * invocations.length * (timeoutSec + 3) + 30) * 1000,
+    timeoutMs: budgetSec * 1000,
     purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
   });
   const statusText = await readFile(join(workDir, 'status.tsv'), 'utf8').catch(() => '');
@@ -190,6 +254,16 @@ export async function runProbes(opts: {
       durationMs: ms(st),
       stderrTail: tail(stderr, 15),
     };
+    if (inv.trace === false) {
+      // A client: its own output is its verdict's evidence; strace does not watch it.
+      const stdout = await read('stdout');
+      if (stdout.trim()) run.stdoutTail = tail(stdout, 15);
+      const observations = inv.renameTo
+        ? parsed.observations.map((o) => ({ ...o, stage: inv.renameTo as string }))
+        : parsed.observations;
+      results.set(inv.cell, { ...parsed, observations, run });
+      continue;
+    }
     const outside = await outsideView({
       workDir,
       inv,

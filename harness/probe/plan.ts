@@ -3,7 +3,7 @@
  * that starts them. Pure: the probe suite's invocation table (probes/stages.json) comes in as data.
  */
 import { quote } from 'zx';
-import type { Link, ScenarioDef } from '../matrix/catalogue.js';
+import type { ClientDef, Link, ScenarioDef } from '../matrix/catalogue.js';
 
 /** probes/stages.json: stage -> link -> how to start the process that reaches that stage. */
 export type InvocationTable = Record<string, Partial<Record<Link, InvocationDef>>>;
@@ -20,10 +20,14 @@ export interface Invocation {
   env: Record<string, string>;
   /** The command a person would type inside the container to repeat it. */
   display: string;
+  /** Its own time limit in seconds (absent: the container's). */
+  timeoutSec?: number;
+  /** false: no second run under strace (clients are watched from inside, by the client observer). */
+  trace?: boolean;
 }
 
 /** Where things are inside a probe container. */
-export const IN_CONTAINER = { bin: '/rm/bin', out: '/rm/out' } as const;
+export const IN_CONTAINER = { bin: '/rm/bin', out: '/rm/out', clients: '/rm/clients' } as const;
 export const OBSERVATION_FD = 63;
 
 /** Quotes a word for bash: words of safe characters stay readable, others get zx's $'...' quoting. */
@@ -115,7 +119,7 @@ export function runnerScript(
     'probe() {',
     '  id=$1; shift',
     '  s=$(date +%s%N)',
-    `  timeout -s TERM -k 2 ${timeoutSec} env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" \\`,
+    `  timeout -s TERM -k 2 "\${T:-${timeoutSec}}" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$@" \\`,
     `    ${OBSERVATION_FD}>"$out/obs/$id.jsonl" 2>"$out/obs/$id.stderr" >"$out/obs/$id.stdout" </dev/null`,
     '  rc=$?',
     '  e=$(date +%s%N)',
@@ -139,8 +143,9 @@ export function runnerScript(
     );
   for (const inv of invocations) {
     const env = Object.entries(inv.env).map(([k, v]) => shellQuote(`${k}=${v}`));
-    lines.push(`probe ${shellQuote(inv.id)} ${[...env, ...inv.argv.map(shellQuote)].join(' ')}`);
-    if (strace) {
+    const limit = inv.timeoutSec ? `T=${Math.ceil(inv.timeoutSec)} ` : '';
+    lines.push(`${limit}probe ${shellQuote(inv.id)} ${[...env, ...inv.argv.map(shellQuote)].join(' ')}`);
+    if (strace && inv.trace !== false) {
       const e = Object.entries(inv.env).flatMap(([k, v]) => ['-E', shellQuote(`${k}=${v}`)]);
       lines.push(`traced ${shellQuote(tracedId(inv.id))} ${[...e, ...inv.argv.map(shellQuote)].join(' ')}`);
     }
@@ -177,4 +182,49 @@ export function decodeExit(
   if (rc === 124 || rc === 137) return { exitCode: null, signal: null, timedOut: true };
   if (rc > 128) return { exitCode: null, signal: signalName(rc - 128), timedOut: false };
   return { exitCode: rc, signal: null, timedOut: false };
+}
+
+/**
+ * The invocation of a client stage (catalogue CLIENT_STAGES): a selftest from the compiled clients
+ * folder with the client observer (LD_PRELOAD for shared, linked in for static), or the probe program
+ * under valgrind. Pure; `thoroughTimeoutSec` bounds run_param_test.sh.
+ */
+export function clientInvocation(
+  client: ClientDef,
+  stage: string,
+  link: Link,
+  scenario: ScenarioDef,
+  opts: { timeoutSec: number; thoroughTimeoutSec: number },
+): Omit<Invocation, 'id'> {
+  const dir = `${IN_CONTAINER.clients}/${link}`;
+  let argv: string[];
+  let env: Record<string, string>;
+  let timeoutSec = opts.timeoutSec;
+  if (client.kind === 'selftest') {
+    env = {
+      RSEQ_MATRIX_CLIENT: stage,
+      ...(link === 'shared' ? { LD_PRELOAD: `${IN_CONTAINER.clients}/libprobe-client.so` } : {}),
+    };
+    if (client.thorough) {
+      // The script runs ./param_test and its forms from its own folder.
+      argv = ['/bin/bash', '-c', `cd ${dir} && exec bash ./${client.program}`];
+      timeoutSec = opts.thoroughTimeoutSec;
+    } else {
+      argv = [`${dir}/${client.program}`];
+      // basic_percpu_ops_test runs 200 threads: about 30 s on 2 cores, more beside another container.
+      timeoutSec = Math.max(opts.timeoutSec, 300);
+    }
+  } else {
+    env = {};
+    const program = link === 'shared' ? 'probe-shared' : 'probe-static';
+    // valgrind is slow to start: give it a minute whatever the probes' limit.
+    argv = ['valgrind', '-q', `${IN_CONTAINER.bin}/${program}`, client.probeStage];
+    timeoutSec = Math.max(opts.timeoutSec, 60);
+  }
+  env = { ...env, ...scenario.env };
+  const display = [
+    ...Object.entries(env).map(([k, v]) => `${k}=${shellQuote(v)}`),
+    ...argv.map(shellQuote),
+  ].join(' ');
+  return { argv, env, display, timeoutSec, trace: false };
 }

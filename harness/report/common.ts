@@ -1,5 +1,5 @@
 /** Helpers shared by the report formats (HTML, JUnit, TAP). Pure. */
-import { LINKS, SCENARIOS, STAGES } from '../matrix/catalogue.js';
+import { ALL_STAGES, LINKS, SCENARIOS } from '../matrix/catalogue.js';
 import type { CellResult, Expectation, Observed } from '../results/types.js';
 
 /** A grid row: one glibc x variant x link x scenario. */
@@ -61,7 +61,7 @@ export function groupRows(cells: readonly CellResult[]): { key: RowKey; id: stri
 /** The stages present, in catalogue order; unknown stages after them, as first seen. */
 export function stageOrder(cells: readonly CellResult[]): string[] {
   const present = new Set(cells.map((c) => c.stage));
-  const known = STAGES.map((s) => s.id).filter((s) => present.has(s));
+  const known = ALL_STAGES.map((s) => s.id).filter((s) => present.has(s));
   const extra = [...present].filter((s) => !known.includes(s));
   return [...known, ...extra];
 }

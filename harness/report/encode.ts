@@ -9,7 +9,7 @@
  */
 
 import { type Comparison, compareRuns, VERDICTS } from '../compare/compare.js';
-import { SCENARIOS, STAGES } from '../matrix/catalogue.js';
+import { ALL_STAGES, SCENARIOS } from '../matrix/catalogue.js';
 import type {
   BuildResult,
   CellResult,
@@ -304,7 +304,7 @@ export function encodeReport(
       else delete out.logTail;
       return out;
     }),
-    stages: stageIds.map((id) => [id, STAGES.find((s) => s.id === id)?.summary ?? '']),
+    stages: stageIds.map((id) => [id, ALL_STAGES.find((s) => s.id === id)?.summary ?? '']),
     scenarios: SCENARIOS.map((s) => [s.id, s.summary]),
     rows: encodedRows,
     cells,

@@ -32,7 +32,7 @@ export interface Observation {
     areaLen: number | null;
   };
   /** Symbols that only some variants export (a TLS __rseq_abi, __rseq_handled, ...). */
-  extra?: Record<string, number | boolean | null>;
+  extra?: Record<string, number | boolean | string | null>;
   /**
    * Added by the harness, not written by the probe: what strace saw when the same invocation ran
    * again under `strace -f` (docs/probe-protocol.md, "The outside view"). Absent when there was no
@@ -144,6 +144,11 @@ export interface Observed {
    */
   consistent: boolean | null;
   inconsistency?: string;
+  /**
+   * Client cells of the selftests: who owned the registration while the test ran (glibc's area
+   * registered, or the test's own); `state` is then registered for glibc, unregistered for the test.
+   */
+  owner?: 'glibc' | 'test' | 'none' | 'mixed';
 }
 
 export interface ProbeRun {
@@ -154,6 +159,8 @@ export interface ProbeRun {
   /** Wall time of the untraced run (the one whose observations are kept). */
   durationMs: number;
   stderrTail: string;
+  /** A client's standard output (the selftests print their progress there). */
+  stdoutTail?: string;
   /**
    * The same invocation run again under strace (the outside observer). Its durationMs minus the
    * untraced one is strace's overhead. Absent when strace did not run (see the cell's straceReason).
@@ -215,6 +222,8 @@ export interface BuildResult {
   probeCompileMs?: number;
   /** glibc's own tests run from the build tree: name -> PASS, FAIL, UNSUPPORTED, ... */
   glibcTests?: Record<string, string>;
+  /** The real clients run against this build (client:* cells): which selftests, which image. */
+  clients?: { selftests?: string; compileMs?: number; image?: string };
 }
 
 export interface Environment {

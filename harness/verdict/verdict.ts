@@ -1,6 +1,7 @@
 /**
  * Verdicts: what a cell's observations say, and whether that is what was expected. Pure.
  */
+import { type ClientDef, type RseqState, stageDef } from '../matrix/catalogue.js';
 import type { PlannedCell } from '../matrix/expand.js';
 import type { CellStatus, Observation, Observed, ProbeRun, StraceCell } from '../results/types.js';
 
@@ -47,6 +48,8 @@ function judgeKernel(
 ): Judgement {
   if (cell.expected.state === 'skip') return { status: 'skip', reason: cell.expected.why, observed: NOTHING };
   if (input.failure) return { status: 'error', reason: input.failure, observed: NOTHING };
+  const client = stageDef(cell.stage)?.client;
+  if (client) return judgeClient(cell, client, input);
   const run = input.run;
   if (!run) return { status: 'error', reason: 'the probe did not run', observed: NOTHING };
   if (run.timedOut)
@@ -143,4 +146,115 @@ export function straceDisagreement(o: Observation): string | undefined {
   if (s.inForce)
     return `strace saw ${where(s.inForce)} before the probe's write, but the kernel check says ${o.kernel}`;
   return undefined;
+}
+
+/** Who owned a selftest's registration, from its client observer's line (written at exit). */
+export function clientOwner(o: Observation): 'glibc' | 'test' | 'none' {
+  if (o.extra?.clientRegistered === true) return 'test';
+  if (o.kernel === 'registered' && o.glibc.areaRegistered === true) return 'glibc';
+  return 'none';
+}
+
+/** The state a client cell is judged by: registered = glibc owned the registration. */
+function clientState(o: Observation): RseqState {
+  const owner = clientOwner(o);
+  if (owner === 'glibc') return 'registered';
+  if (owner === 'test') return 'unregistered';
+  return o.kernel === 'unavailable' ? 'unavailable' : 'unregistered';
+}
+
+/**
+ * What a selftest's observer line shows that the selftest itself cannot: librseq decides at its
+ * constructor whether glibc owns the registration, from __rseq_size alone.
+ */
+export function clientInconsistency(o: Observation): string | undefined {
+  const size = o.extra?.initRseqSize;
+  if (
+    o.extra?.clientRegistered !== true &&
+    typeof size === 'number' &&
+    size > 0 &&
+    o.extra?.initKernel !== 'registered'
+  )
+    return `when the selftest's librseq initialised, glibc claimed a registration (__rseq_size ${size}) that the kernel did not have yet (${String(o.extra?.initKernel)}): the test took glibc as the owner and did not register; it passes only because glibc registered before main`;
+  if (o.extra?.clientRegistered === true && o.glibc.rseqSize !== null && o.glibc.rseqSize > 0)
+    return `the selftest registered its own area although glibc claims a registration (__rseq_size ${o.glibc.rseqSize})`;
+  return undefined;
+}
+
+function lastLine(...texts: (string | undefined)[]): string {
+  for (const t of texts) {
+    const l = (t ?? '')
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .pop();
+    if (l) return `: ${l.slice(0, 200)}`;
+  }
+  return '';
+}
+
+const KSFT_SKIP = 4;
+
+function judgeClient(
+  cell: PlannedCell,
+  client: ClientDef,
+  input: { observations?: Observation[]; run?: ProbeRun; garbage?: string[] },
+): Judgement {
+  const run = input.run;
+  const name = client.kind === 'selftest' ? client.program : 'the probe under valgrind';
+  if (!run) return { status: 'error', reason: `${name} did not run`, observed: NOTHING };
+  const said = lastLine(run.stderrTail, run.stdoutTail);
+  if (run.timedOut)
+    return {
+      status: 'fail',
+      reason: `${name} hung and was killed after its time limit${said}`,
+      observed: NOTHING,
+    };
+  if (run.signal)
+    return { status: 'fail', reason: `${name} was killed by ${run.signal}${said}`, observed: NOTHING };
+  if (client.kind === 'selftest' && run.exitCode === KSFT_SKIP)
+    return { status: 'skip', reason: `${name} skipped itself (KSFT_SKIP)${said}`, observed: NOTHING };
+  if (run.exitCode !== 0)
+    return { status: 'fail', reason: `${name} failed (exit ${run.exitCode})${said}`, observed: NOTHING };
+  if (input.garbage?.length)
+    return {
+      status: 'error',
+      reason: `the client observer wrote unreadable output: ${JSON.stringify(input.garbage[0]?.slice(0, 120))}`,
+      observed: NOTHING,
+    };
+  const mine = (input.observations ?? []).filter((o) => o.stage === cell.stage);
+  if (mine.length === 0)
+    return {
+      status: 'error',
+      reason: `${name} passed, but ${client.kind === 'selftest' ? 'the client observer' : 'the probe'} wrote no observation`,
+      observed: NOTHING,
+    };
+  let observed: Observed;
+  if (client.kind === 'valgrind') observed = observe(mine);
+  else {
+    const states = [...new Set(mine.map(clientState))];
+    const owners = [...new Set(mine.map(clientOwner))];
+    const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
+    const problems = [
+      ...new Set(
+        mine
+          .flatMap((o) => [inconsistency(o), clientInconsistency(o)])
+          .filter((p): p is string => Boolean(p)),
+      ),
+    ];
+    observed = {
+      state,
+      registered: state === 'mixed' || state === null ? null : state === 'registered',
+      consistent: problems.length === 0,
+      ...(problems.length ? { inconsistency: problems.join('; ') } : {}),
+      owner: owners.length === 1 ? (owners[0] ?? 'none') : 'mixed',
+    };
+  }
+  if (observed.state === cell.expected.state) return { status: 'pass', observed };
+  const owner = observed.owner ? ` (owner: ${observed.owner})` : '';
+  return {
+    status: 'fail',
+    reason: `${name} passed, but expected ${cell.expected.state}, observed ${observed.state}${owner}`,
+    observed,
+  };
 }

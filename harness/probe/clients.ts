@@ -1,0 +1,157 @@
+/**
+ * Real rseq clients against a build: the Linux rseq selftests compiled against the build's glibc
+ * (probes/clients.mk), cached under a key of (build, selftests tree, probe sources).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ReadyBuild } from '../build/build.js';
+import type { SelftestsSource } from '../build/selftests.js';
+import type { ContainerSession } from '../docker/containers.js';
+import { tail } from '../docker/host-setup.js';
+import type { ClientDef, Link } from '../matrix/catalogue.js';
+import { errorMessage } from '../util/errors.js';
+import { type ClientSetup, probeSourceDigest } from './execute.js';
+import { IN_CONTAINER } from './plan.js';
+
+export interface CompiledClients {
+  binDir: string;
+  cached: boolean;
+  durationMs: number;
+}
+
+/**
+ * Compiles every selftest, shared and static, against the build. A test that does not build does not
+ * stop the others (make -k): its cells say why (clientMissing). Throws only when nothing could run.
+ */
+export async function compileClients(
+  session: ContainerSession,
+  build: ReadyBuild,
+  image: string,
+  selftests: SelftestsSource,
+  probesDir: string,
+  cacheDir: string,
+): Promise<CompiledClients> {
+  const started = Date.now();
+  const key = `${build.key}-${selftests.digest.slice(0, 12)}-${await probeSourceDigest(probesDir)}`;
+  const binDir = join(cacheDir, 'clients', 'bin', key);
+  if (existsSync(join(binDir, '.complete'))) return { binDir, cached: true, durationMs: 0 };
+  const tmp = join(cacheDir, 'clients', 'bin', `.tmp-${key}-${randomBytes(4).toString('hex')}`);
+  await mkdir(tmp, { recursive: true });
+  try {
+    const vars = Object.entries(build.probeMakeVars).map(([k, v]) => `${k}=${v}`);
+    const r = await session.run({
+      image,
+      cmd: [
+        'make',
+        '-k',
+        '-s',
+        '-f',
+        'clients.mk',
+        '-C',
+        '/rm/src',
+        `OUT=${IN_CONTAINER.clients}`,
+        'SELFTESTS=/rm/selftests',
+        ...vars,
+      ],
+      binds: [
+        `${probesDir}:/rm/src:ro`,
+        `${selftests.dir}:/rm/selftests:ro`,
+        `${tmp}:${IN_CONTAINER.clients}`,
+        ...build.binds,
+      ],
+      network: 'none',
+      timeoutMs: 600_000,
+      purpose: `compile the rseq selftests for ${build.glibc}/${build.variant}`,
+    });
+    if (r.timedOut) throw new Error('compiling the rseq selftests timed out');
+    await writeFile(join(tmp, 'make.log'), `${r.stdout}\n${r.stderr}`);
+    await writeFile(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+    try {
+      await rename(tmp, binDir);
+    } catch {
+      if (!existsSync(join(binDir, '.complete'))) throw new Error(`cannot publish ${binDir}`);
+    }
+    return { binDir, cached: false, durationMs: Date.now() - started };
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Why a client cannot run from this clients folder (a selftest that did not build, with the last
+ * lines of its compiler output), or undefined when it can.
+ */
+export async function clientMissing(
+  binDir: string,
+  client: ClientDef,
+  link: Link,
+): Promise<{ reason: string; logTail: string } | undefined> {
+  if (client.kind !== 'selftest') return undefined;
+  const names = client.thorough
+    ? ['param_test', 'param_test_compare_twice', 'param_test_mm_cid', 'param_test_mm_cid_compare_twice']
+    : [client.program];
+  if (link === 'shared' && !existsSync(join(binDir, 'libprobe-client.so')))
+    return {
+      reason: 'the client observer libprobe-client.so did not build',
+      logTail: tail(await readFile(join(binDir, 'make.log'), 'utf8').catch(() => ''), 20),
+    };
+  for (const name of names) {
+    if (existsSync(join(binDir, link, name))) continue;
+    const log = await readFile(join(binDir, 'logs', `${link}-${name}.log`), 'utf8').catch(() => '');
+    const lib = link === 'shared' && !existsSync(join(binDir, 'shared', 'librseq.so'));
+    const why = lib ? 'librseq.so' : name;
+    const libLog = lib
+      ? await readFile(join(binDir, 'logs', 'shared-librseq.so.log'), 'utf8').catch(() => '')
+      : '';
+    const text = libLog || log;
+    const last = text
+      .split('\n')
+      .filter((l) => /error/i.test(l))
+      .pop();
+    return {
+      reason: `the selftest ${why} does not build against this glibc (${link})${last ? `: ${last.trim()}` : ''}`,
+      logTail: tail(text, 20),
+    };
+  }
+  return undefined;
+}
+
+/**
+ * Everything the client cells of one build need: the client image (valgrind), the selftests tree
+ * (fetched once per run) and the selftests compiled against the build. Never throws: what could not
+ * be made is a reason in the setup, and the cells that need it become `error` with that reason.
+ */
+export async function prepareClients(a: {
+  needSelftests: boolean;
+  makeImage: () => Promise<string>;
+  getSelftests: () => Promise<SelftestsSource>;
+  compile: (image: string, selftests: SelftestsSource) => Promise<CompiledClients>;
+  thoroughTimeoutSec: number;
+}): Promise<ClientSetup & { selftests?: SelftestsSource; compileMs?: number }> {
+  const setup: ClientSetup & { selftests?: SelftestsSource; compileMs?: number } = {
+    thoroughTimeoutSec: a.thoroughTimeoutSec,
+  };
+  try {
+    setup.image = await a.makeImage();
+  } catch (e) {
+    setup.imageFailure = errorMessage(e);
+    return setup;
+  }
+  if (!a.needSelftests) return setup;
+  try {
+    setup.selftests = await a.getSelftests();
+  } catch (e) {
+    setup.selftestsFailure = `the Linux rseq selftests could not be fetched: ${errorMessage(e)}`;
+    return setup;
+  }
+  try {
+    const compiled = await a.compile(setup.image, setup.selftests);
+    setup.binDir = compiled.binDir;
+    setup.compileMs = compiled.durationMs;
+  } catch (e) {
+    setup.selftestsFailure = `compiling the selftests failed: ${errorMessage(e)}`;
+  }
+  return setup;
+}
