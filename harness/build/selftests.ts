@@ -162,12 +162,22 @@ async function fetchSelftests(
     if (kept) return kept;
     const dscName = `linux_${c.version.replace(/^\d+:/, '')}.dsc`;
     const dscUrl = `${mirror}/${c.directory}/${dscName}`;
+    // A version the index lists but the pool lacks is remembered for the day, and skipped quietly.
+    const missing = join(
+      cacheDir,
+      'sources',
+      'index',
+      `missing-${dscName}-${new Date().toISOString().slice(0, 10)}`,
+    );
+    if (existsSync(missing)) continue;
     let dscText: string;
     try {
       dscText = await (await get(dscUrl)).text();
     } catch (e) {
       if (/HTTP 404/.test((e as Error).message)) {
         log.warn(`${mirror} lists linux ${c.version} in ${suite}, but its pool has no .dsc for it`);
+        await mkdir(join(missing, '..'), { recursive: true });
+        await writeFile(missing, `${dscUrl}\n`);
         continue;
       }
       throw e;

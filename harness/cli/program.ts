@@ -42,6 +42,7 @@ interface Common {
   setup: boolean;
   rebuild?: boolean;
   resume?: boolean;
+  thorough?: boolean;
   incremental?: boolean;
   shard?: string;
 }
@@ -74,7 +75,14 @@ export function buildProgram(): Command {
 
   addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
     .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
-    .option('--resume', 'keep the cells an earlier, interrupted run of the same matrix saved in --out; run the rest')
+    .option(
+      '--resume',
+      'keep the cells an earlier, interrupted run of the same matrix saved in --out; run the rest',
+    )
+    .option(
+      '--thorough',
+      "also run the long client stages (client:param_test, the selftests' run_param_test.sh)",
+    )
     .option(
       '--no-incremental',
       'build patched variants from the tarball instead of from the unpatched build tree',
@@ -91,6 +99,7 @@ export function buildProgram(): Command {
       const outcome = await runMatrix({
         rebuild: o.rebuild ?? false,
         resume: o.resume ?? false,
+        thorough: o.thorough ?? false,
         incremental: o.incremental ?? true,
         ...(shard ? { shard } : {}),
         progress: progress.report,

@@ -12,11 +12,15 @@ import { BuildError, type BuildProgress } from '../build/glibc.js';
 import { type PrepareContext, prepareBuild } from '../build/prepare.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine } from '../docker/engine.js';
-import { scenarioDef } from '../matrix/catalogue.js';
-import type { PlannedCell } from '../matrix/expand.js';
+import { isClientStage, scenarioDef, stageDef } from '../matrix/catalogue.js';
+import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
-import { compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
+import { ensureSelftests } from '../build/selftests.js';
+import { ensureClientImage } from '../docker/client-image.js';
+import { ensureSuiteImages } from '../docker/images.js';
+import { compileClients, prepareClients } from '../probe/clients.js';
+import { type ClientSetup, compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
 import { type Shard, shardCells, shardLabel } from '../results/merge.js';
 import { readSavedRun } from '../results/resume.js';
 import { Journal, summarize, writeResults } from '../results/store.js';
@@ -25,7 +29,7 @@ import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
 import { judge } from '../verdict/verdict.js';
 import { errorMessage, HostError, InputError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
+import { IMAGES_DIR, PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -45,6 +49,8 @@ export interface RunOptions {
   shard?: Shard;
   /** Keep the cells an earlier run of the same matrix saved in OUT/journal.jsonl; run only the rest. */
   resume?: boolean;
+  /** Also run the long client stages (client:param_test); without it they are skipped. */
+  thorough?: boolean;
   /** Called with the results path and report path once they are written. */
   writeReport?: (results: Results, outDir: string) => Promise<string | undefined>;
 }
@@ -239,13 +245,22 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       const first = group[0] as PlannedCell;
       const todo: PlannedCell[] = [];
       for (const cell of group) {
+        const client = stageDef(cell.stage)?.client;
         if (cell.expected.state === 'skip') record(cell, judge(cell, {}));
+        else if (client?.kind === 'selftest' && client.thorough && !opts.thorough)
+          record(cell, {
+            status: 'skip',
+            reason: `${client.program} runs only with run --thorough (it takes minutes)`,
+            observed: { state: null, registered: null, consistent: null },
+          });
         else todo.push(cell);
       }
       if (todo.length === 0 || stopping) return;
       const buildStarted = Date.now();
       let build: ReadyBuild;
       let binDir: string;
+      let clients: ClientSetup | undefined;
+      let clientInfo: BuildResult['clients'];
       try {
         const entry = matrix.doc.glibc.find((g) => g.id === first.glibc);
         const variant = matrix.doc.variants.find((v) => v.id === first.variant);
@@ -253,7 +268,33 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         build = await prepareBuild(buildContext, entry, variant, first.patches);
         const compiled = await compileProbes(session, build, PROBES_DIR, opts.cacheDir);
         binDir = compiled.binDir;
-        const b = buildResult(build, Date.now() - buildStarted, compiled.durationMs);
+        const clientCells = todo.filter((c) => isClientStage(c.stage));
+        if (clientCells.length) {
+          const ready = build;
+          const setup = await prepareClients({
+            needSelftests: clientCells.some((c) => stageDef(c.stage)?.client?.kind === 'selftest'),
+            makeImage: async () =>
+              ensureClientImage(
+                engine.docker,
+                IMAGES_DIR,
+                await ensureSuiteImages(engine.docker, IMAGES_DIR, toolchainSuite(entry), log),
+                log,
+              ),
+            getSelftests: () => ensureSelftests(matrix.doc.clients?.selftests, opts.cacheDir, log),
+            compile: (image, selftests) =>
+              compileClients(session, ready, image, selftests, PROBES_DIR, opts.cacheDir),
+            thoroughTimeoutSec: 3600,
+          });
+          for (const why of [setup.imageFailure, setup.selftestsFailure]) if (why) log.warn(`${first.glibc}/${first.variant}: ${why}`);
+          clients = setup;
+          if (setup.selftests)
+            clientInfo = {
+              selftests: `Linux ${setup.selftests.kernelVersion} rseq selftests (Debian linux ${setup.selftests.debianVersion}, ${setup.selftests.suite}; ${setup.selftests.url})`,
+              ...(setup.compileMs !== undefined ? { compileMs: setup.compileMs } : {}),
+            };
+          if (setup.image) clientInfo = { ...clientInfo, image: setup.image };
+        }
+        const b = { ...buildResult(build, Date.now() - buildStarted, compiled.durationMs), ...(clientInfo ? { clients: clientInfo } : {}) };
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
       } catch (e) {
@@ -302,6 +343,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
             cells: these,
             table,
             timeoutSec: matrix.doc.options?.probeTimeout ?? 10,
+            ...(clients ? { clients } : {}),
           });
         } catch (e) {
           if (stopping) return;
