@@ -2,11 +2,13 @@
  * Containers of one run. Every container carries the run's labels, so that those of a run that
  * crashed can be found and removed, and every one this process made is removed on exit, Ctrl-C included.
  */
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { EngineLostError, errorMessage } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { engineAnswers, engineHost } from './engine.js';
 
 export const LABEL_SESSION = 'rseq-matrix.session';
 export const LABEL_PID = 'rseq-matrix.pid';
@@ -37,7 +39,19 @@ export interface RunOutcome {
   stderr: string;
   timedOut: boolean;
   durationMs: number;
+  /** Why spec.logFile could not be written to the end (a full disk: "ENOSPC: no space left on device, write"). */
+  logError?: string;
 }
+
+/** session.run after session.close(): the run is being stopped, nothing new starts. */
+export class SessionClosedError extends Error {
+  override name = 'SessionClosedError';
+  constructor() {
+    super('the run is being stopped');
+  }
+}
+
+const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(resolve, ms, undefined));
 
 export class ContainerSession {
   private readonly live = new Set<string>();
@@ -53,39 +67,54 @@ export class ContainerSession {
     return { [LABEL_SESSION]: this.sessionId, [LABEL_PID]: String(process.pid), [LABEL_HOST]: hostname() };
   }
 
+  /** True once close() was called: the run is being stopped. */
+  get stopped(): boolean {
+    return this.closed;
+  }
+
   /** Runs one container to its end (or its time limit) and removes it. */
   async run(spec: RunSpec): Promise<RunOutcome> {
-    if (this.closed) throw new Error('the run is being stopped');
+    if (this.closed) throw new SessionClosedError();
     const started = Date.now();
-    const container = await this.docker.createContainer({
-      Image: spec.image,
-      Cmd: spec.cmd,
-      Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
-      WorkingDir: spec.workdir,
-      Labels: { ...this.labels, 'rseq-matrix.purpose': spec.purpose },
-      Tty: false,
-      HostConfig: {
-        Binds: spec.binds,
-        NetworkMode: spec.network,
-        SecurityOpt: [
-          'no-new-privileges',
-          ...(spec.seccompProfile ? [`seccomp=${spec.seccompProfile}`] : []),
-        ],
-        CapDrop: ['ALL'],
-        Init: false,
-      },
-    });
+    const container = await this.engine(() =>
+      this.docker.createContainer({
+        Image: spec.image,
+        Cmd: spec.cmd,
+        Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+        WorkingDir: spec.workdir,
+        Labels: { ...this.labels, 'rseq-matrix.purpose': spec.purpose },
+        Tty: false,
+        HostConfig: {
+          Binds: spec.binds,
+          NetworkMode: spec.network,
+          SecurityOpt: [
+            'no-new-privileges',
+            ...(spec.seccompProfile ? [`seccomp=${spec.seccompProfile}`] : []),
+          ],
+          CapDrop: ['ALL'],
+          Init: false,
+        },
+      }),
+    );
     this.live.add(container.id);
     try {
+      // A stop that came while the engine was creating it: it must not start.
+      if (this.closed) throw new SessionClosedError();
       const stdout = new PassThrough();
       const stderr = new PassThrough();
       const out = new OutputBuffer(spec.logFile ? 64 * 1024 : Number.POSITIVE_INFINITY);
       const err = new OutputBuffer(spec.logFile ? 64 * 1024 : Number.POSITIVE_INFINITY);
       const file = spec.logFile ? createWriteStream(spec.logFile, { flags: 'a' }) : undefined;
+      // A log that cannot be written (the disk is full) is reported in the outcome, never thrown from
+      // an event handler (that would end the process without results).
+      let logError: Error | undefined;
+      file?.on('error', (e) => {
+        logError ??= e;
+      });
       let partial = '';
       const onData = (buf: OutputBuffer) => (b: Buffer) => {
         buf.push(b);
-        file?.write(b);
+        if (file && !logError) file.write(b);
         if (spec.onLine) {
           const lines = (partial + b.toString('utf8')).split('\n');
           partial = lines.pop() ?? '';
@@ -94,10 +123,21 @@ export class ContainerSession {
       };
       stdout.on('data', onData(out));
       stderr.on('data', onData(err));
-      const attach = await container.attach({ stream: true, stdout: true, stderr: true });
+      const attach = await this.engine(() => container.attach({ stream: true, stdout: true, stderr: true }));
       this.docker.modem.demuxStream(attach, stdout, stderr);
-      const ended = new Promise<void>((resolve) => attach.on('end', () => resolve()));
-      await container.start();
+      let outputEnded = false;
+      const ended = new Promise<void>((resolve) => {
+        const done = () => {
+          outputEnded = true;
+          resolve();
+        };
+        attach.on('end', done);
+        attach.on('close', done);
+        // The engine going away resets the connection: an error here is the end of the output.
+        attach.on('error', done);
+      });
+      if (this.closed) throw new SessionClosedError();
+      await this.engine(() => container.start());
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -105,24 +145,76 @@ export class ContainerSession {
       }, spec.timeoutMs);
       let exitCode: number | null = null;
       try {
-        const r = (await container.wait()) as { StatusCode: number };
-        exitCode = r.StatusCode;
+        exitCode = await this.waitFor(container, () => outputEnded);
       } finally {
         clearTimeout(timer);
       }
-      await Promise.race([ended, new Promise((r) => setTimeout(r, 2000))]);
+      await Promise.race([ended, delay(2000)]);
       if (partial && spec.onLine) spec.onLine(partial);
-      if (file) await new Promise((r) => file.end(r));
+      if (file) await closeFile(file);
       return {
         exitCode: timedOut ? null : exitCode,
         stdout: out.text(),
         stderr: err.text(),
         timedOut,
         durationMs: Date.now() - started,
+        ...(logError ? { logError: logError.message } : {}),
       };
     } finally {
       await this.remove(container.id);
     }
+  }
+
+  /**
+   * The container's exit status. docker-modem never settles a wait whose connection the engine drops
+   * after it has sent the answer's headers (the engine stopped or crashed): the process would go on
+   * waiting, or end with the promise unsettled and nothing written. So while the wait is open, the
+   * engine is asked every few seconds whether it is still there, and once the container's output has
+   * ended, for the container's state.
+   */
+  private async waitFor(container: Docker.Container, outputEnded: () => boolean): Promise<number> {
+    const waited = (container.wait() as Promise<{ StatusCode: number }>).then(
+      (r) => ({ code: r.StatusCode }),
+      (e: unknown) => ({ error: e }),
+    );
+    for (;;) {
+      const r = await Promise.race([waited, delay(outputEnded() ? 2000 : 5000)]);
+      if (r && 'code' in r) return r.code;
+      if (r && 'error' in r) throw await this.explain(r.error);
+      if (outputEnded()) {
+        let state: { Running: boolean; ExitCode: number };
+        try {
+          const info = await Promise.race([
+            container.inspect({ abortSignal: AbortSignal.timeout(5000) } as object),
+            delay(6000),
+          ]);
+          if (!info) throw new Error('no answer to an inspect of the container');
+          state = info.State;
+        } catch (e) {
+          throw await this.explain(e);
+        }
+        if (!state.Running) return state.ExitCode;
+      } else if (!(await engineAnswers(this.docker))) throw this.lost('it does not answer a ping');
+    }
+  }
+
+  /** A request to the engine; when it fails and the engine no longer answers, an EngineLostError. */
+  private async engine<T>(request: () => Promise<T>): Promise<T> {
+    try {
+      return await request();
+    } catch (e) {
+      throw await this.explain(e);
+    }
+  }
+
+  private async explain(e: unknown): Promise<Error> {
+    if (e instanceof EngineLostError) return e;
+    if (await engineAnswers(this.docker)) return e instanceof Error ? e : new Error(String(e));
+    return this.lost(errorMessage(e));
+  }
+
+  private lost(why: string): EngineLostError {
+    return new EngineLostError(`the Docker engine at ${engineHost()} stopped answering (${why})`);
   }
 
   private async remove(id: string): Promise<void> {
@@ -130,19 +222,37 @@ export class ContainerSession {
       await this.docker.getContainer(id).remove({ force: true, v: true });
     } catch (e) {
       // 404: already gone; 409: its removal is already under way (the stop and the run both remove it).
-      if (!/\b(404|409)\b/.test(String(e)))
-        this.log.warn(`could not remove container ${id.slice(0, 12)}: ${String(e)}`);
+      if (!/\b(404|409)\b/.test(String(e))) {
+        if (await engineAnswers(this.docker, 2000))
+          this.log.warn(`could not remove container ${id.slice(0, 12)}: ${String(e)}`);
+        else
+          this.log.warn(
+            `container ${id.slice(0, 12)} stays on the engine at ${engineHost()}, which no longer answers; the next run against it removes it`,
+          );
+      }
     }
     this.live.delete(id);
   }
 
-  /** Removes every container this session still has; no new ones start afterwards. */
+  /** Removes every container this session still has; no new ones start afterwards. Never throws. */
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.live].map((id) => this.remove(id)));
     // Anything made between our bookkeeping and the engine's answer is found by its label.
-    await removeLabelled(this.docker, { [LABEL_SESSION]: this.sessionId }, this.log);
+    await removeLabelled(this.docker, { [LABEL_SESSION]: this.sessionId }, this.log).catch(() => 0);
   }
+}
+
+/** Ends a log file; one that failed (a full disk) is only closed. */
+function closeFile(file: WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (file.destroyed || file.errored) {
+      resolve();
+      return;
+    }
+    file.once('error', () => resolve());
+    file.end(() => resolve());
+  });
 }
 
 async function removeLabelled(docker: Docker, labels: Record<string, string>, log: Log): Promise<number> {

@@ -35,12 +35,28 @@ export function compareApi(a: string, b: string): number {
 
 /** Does the engine answer within `ms`? The request is aborted at the limit, so no socket is left open. */
 async function ping(docker: Docker, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
   try {
-    await (docker.ping as (opts: object) => Promise<unknown>).call(docker, { abortSignal: AbortSignal.timeout(ms) });
+    const asked = (docker.ping as (opts: object) => Promise<unknown>).call(docker, {
+      abortSignal: AbortSignal.timeout(ms),
+    });
+    // The abort ends a request that got no answer; one cut off in the middle of its answer would never
+    // settle (docker-modem listens for no error on a response): the timer ends the wait either way.
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error('no answer')), ms + 1000);
+    });
+    await Promise.race([asked, late]);
     return true;
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/** Is the engine still there? Used when a request fails in the middle of a run. */
+export function engineAnswers(docker: Docker, ms = 5000): Promise<boolean> {
+  return ping(docker, ms);
 }
 
 /**
