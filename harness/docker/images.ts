@@ -71,9 +71,25 @@ export async function imageTags(imagesDir: string, suite: string) {
 async function imageId(docker: Docker, tag: string): Promise<string | undefined> {
   try {
     return (await docker.getImage(tag).inspect()).Id;
-  } catch {
-    return undefined;
+  } catch (e) {
+    // Only "no such image" means it must be made; an engine that does not answer is not a reason to
+    // run debootstrap for minutes.
+    if ((e as { statusCode?: number }).statusCode === 404) return undefined;
+    throw e;
   }
+}
+
+/**
+ * The stop signal of the run in progress (harness/cli/run.ts): debootstrap, the import and the
+ * toolchain build end when it fires, instead of running on for minutes after Ctrl-C or SIGTERM.
+ */
+let stopSignal: AbortSignal | undefined;
+export function stopImageWorkOn(signal: AbortSignal | undefined): void {
+  stopSignal = signal;
+}
+
+function checkStop(): void {
+  if (stopSignal?.aborted) throw new HostError('image work stopped: the run is being stopped');
 }
 
 const inFlight = new Map<string, Promise<SuiteImages>>();
@@ -101,9 +117,11 @@ async function makeSuiteImages(
   log: Log,
 ): Promise<SuiteImages> {
   const { recipe, base, toolchain } = await imageTags(imagesDir, suite);
+  checkStop();
   if (!(await imageId(docker, base))) await importBase(docker, recipe, base, log);
   let id = await imageId(docker, toolchain);
   if (!id) {
+    checkStop();
     log.info(`building ${toolchain} (${recipe.toolchain.length} packages)`);
     const started = Date.now();
     const context = tar.pack(imagesDir, {
@@ -118,7 +136,7 @@ async function makeSuiteImages(
       rm: true,
       forcerm: true,
     } as Docker.ImageBuildOptions);
-    await followBuild(docker, stream, `docker build of ${toolchain}`);
+    await untilStopped(stream, followBuild(docker, stream, `docker build of ${toolchain}`));
     id = await imageId(docker, toolchain);
     if (!id) throw new HostError(`docker build of ${toolchain} reported success but the image is missing`);
     log.info(`built ${toolchain} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
@@ -150,8 +168,38 @@ export function followBuild(docker: Docker, stream: NodeJS.ReadableStream, what:
   });
 }
 
+/**
+ * Waits for an engine stream's work (an image build, an import); when the run is stopped, destroys
+ * the stream, which ends the request: the engine then cancels the build and removes its containers.
+ */
+async function untilStopped<T>(stream: NodeJS.ReadableStream, work: Promise<T>): Promise<T> {
+  const signal = stopSignal;
+  if (!signal) return work;
+  const onStop = () => (stream as unknown as { destroy?: () => void }).destroy?.();
+  signal.addEventListener('abort', onStop, { once: true });
+  try {
+    return await work;
+  } catch (e) {
+    checkStop();
+    throw e;
+  } finally {
+    signal.removeEventListener('abort', onStop);
+  }
+}
+
+/** Unmounts whatever a killed debootstrap left mounted in its target (proc, sys), deepest first. */
+async function unmountUnder(dir: string): Promise<void> {
+  const mounts = (await readFile('/proc/mounts', 'utf8').catch(() => ''))
+    .split('\n')
+    .map((l) => (l.split(' ')[1] ?? '').replace(/\\040/g, ' '))
+    .filter((m) => m.startsWith(`${dir}/`))
+    .sort((a, b) => b.length - a.length);
+  for (const m of mounts) await execa('umount', ['-l', m], { reject: false });
+}
+
 async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log: Log): Promise<void> {
   const debootstrap = await ensureDebootstrap(log);
+  checkStop();
   const root = await mkdtemp(join(process.env.RSEQ_MATRIX_TMP ?? tmpdir(), `rseq-matrix-${recipe.suite}-`));
   const started = Date.now();
   try {
@@ -159,8 +207,9 @@ async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log:
     const r = await execa(
       debootstrap,
       [`--variant=${recipe.debootstrapVariant}`, recipe.suite, join(root, 'rootfs'), recipe.mirror],
-      { reject: false, all: true },
+      { reject: false, all: true, ...(stopSignal ? { cancelSignal: stopSignal } : {}) },
     );
+    checkStop();
     if (r.exitCode !== 0)
       throw new HostError(
         `debootstrap of ${recipe.suite} failed (exit ${r.exitCode})`,
@@ -177,6 +226,8 @@ async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log:
       buffer: false,
       stdout: 'pipe',
       stderr: 'pipe',
+      reject: false,
+      ...(stopSignal ? { cancelSignal: stopSignal } : {}),
     });
     const stream = await docker.importImage(
       packer.stdout as NodeJS.ReadableStream,
@@ -189,10 +240,13 @@ async function importBase(docker: Docker, recipe: SuiteRecipe, tag: string, log:
         ],
       } as object,
     );
-    await followBuild(docker, stream, `docker import of ${tag}`);
-    await packer;
+    await untilStopped(stream, followBuild(docker, stream, `docker import of ${tag}`));
+    const packed = await packer;
+    if (packed.exitCode !== 0)
+      throw new HostError(`tar of the ${recipe.suite} root file system failed (exit ${packed.exitCode})`);
     log.info(`imported ${tag} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
+    await unmountUnder(root);
     await rm(root, { recursive: true, force: true });
   }
 }
