@@ -17,6 +17,7 @@ import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import type { SuiteImages } from '../docker/images.js';
 import type { GlibcEntry, VariantEntry } from '../matrix/schema.js';
+import { EngineLostError, errorMessage, isNoSpace, NO_SPACE } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import type { ReadyBuild } from './build.js';
 import { buildKey } from './build.js';
@@ -79,6 +80,8 @@ export class BuildError extends Error {
     readonly phase: Phase | 'prepare',
     readonly logTail: string,
     readonly logPath?: string,
+    /** The disk under the cache filled up: a fault of the host, not of the source or its patches. */
+    readonly noSpace = false,
   ) {
     super(message);
   }
@@ -288,23 +291,39 @@ async function runBuild(
         coresInUse -= makeJobs;
       });
     if (r.exitCode !== 0) {
-      const log = await readFile(logFile, 'utf8').catch(() => `${r.stdout}\n${r.stderr}`);
+      // Our own stop removed the container: nothing failed, and no failure log is kept.
+      if (ctx.session.stopped) throw new BuildError('the build was stopped with the run', phase, '');
+      const output = `${r.stdout}\n${r.stderr}`;
+      // A log the disk had no room for is cut short: the container's output (its last 64 KiB) has the end.
+      const log = r.logError ? output : await readFile(logFile, 'utf8').catch(() => output);
+      const noSpace = isNoSpace(r.logError) || output.includes(NO_SPACE) || log.includes(NO_SPACE);
+      // Free the trees first: on a full disk there is no room for the failure log otherwise.
+      await rm(join(tmp, 'tree'), { recursive: true, force: true }).catch(() => {});
+      await rm(join(tmp, 'install'), { recursive: true, force: true }).catch(() => {});
       const failedLog = join(ctx.cacheDir, 'builds', 'failed', `${key}.log`);
-      await mkdir(join(failedLog, '..'), { recursive: true });
-      await cp(logFile, failedLog).catch(() => {});
+      const kept = await mkdir(join(failedLog, '..'), { recursive: true })
+        .then(() => (r.logError ? writeFile(failedLog, log) : cp(logFile, failedLog)))
+        .then(
+          () => failedLog,
+          () => rm(failedLog, { force: true }).then(() => undefined, () => undefined),
+        );
       if (r.exitCode === PATCH_FAILED_EXIT && failedPatch)
         throw new BuildError(
           `patch ${patchNames.get(failedPatch) ?? failedPatch} does not apply`,
           'patch',
           tail(log, 40),
-          failedLog,
+          kept,
         );
-      throw new BuildError(
-        `the build failed in phase ${phase} (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`})`,
-        phase,
-        tail(log, 40),
-        failedLog,
-      );
+      const how = r.timedOut ? 'timed out' : `exit ${r.exitCode}`;
+      if (noSpace)
+        throw new BuildError(
+          `${NO_SPACE} in the build cache ${ctx.cacheDir} (the build stopped in phase ${phase}, ${how})`,
+          phase,
+          tail(log, 40),
+          kept,
+          true,
+        );
+      throw new BuildError(`the build failed in phase ${phase} (${how})`, phase, tail(log, 40), kept);
     }
     const last = phase as Phase | 'prepare';
     if (last !== 'prepare') phases[last] = Date.now() - phaseStart;
@@ -338,8 +357,17 @@ async function runBuild(
     );
     return manifest;
   } catch (e) {
-    if (e instanceof BuildError) throw e;
-    throw new BuildError(`${(e as Error).message}`, phase, '');
+    // An engine that went away is the run's problem, not this build's: it keeps its own error.
+    if (e instanceof BuildError || e instanceof EngineLostError) throw e;
+    if (isNoSpace(e))
+      throw new BuildError(
+        `${NO_SPACE} in the build cache ${ctx.cacheDir} (${errorMessage(e)})`,
+        phase,
+        '',
+        undefined,
+        true,
+      );
+    throw new BuildError(errorMessage(e), phase, '');
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }

@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import type { GlibcEntry } from '../matrix/schema.js';
-import { HostError } from '../util/errors.js';
+import { HostError, NO_SPACE } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { compareDebianVersions, parseDeb822, sha256Files, sourceVersions, upstreamVersion } from './debian.js';
 
@@ -30,7 +30,40 @@ export interface ResolvedSource {
   version: string;
 }
 
-export class SourceError extends Error {}
+export class SourceError extends Error {
+  override name = 'SourceError';
+  constructor(
+    message: string,
+    /** The mirror could not be reached or did not answer properly: a fault of the network or the mirror. */
+    readonly download = false,
+  ) {
+    super(message);
+  }
+}
+
+/** What a failed fetch() says, in one line: its cause ("connect ECONNREFUSED 127.0.0.1:9") where it has one. */
+function fetchFailure(e: unknown): string {
+  const cause = (e as { cause?: unknown }).cause;
+  if (cause instanceof Error) return cause.message || (cause as NodeJS.ErrnoException).code || String(cause);
+  if (cause) return String(cause);
+  return e instanceof Error ? e.message : String(e);
+}
+
+function noSpace(path: string): SourceError {
+  return new SourceError(`${NO_SPACE}: cannot write ${path}`);
+}
+
+/** Writes a file whole or not at all: to a temporary name beside it, renamed into place. */
+async function writeWhole(path: string, data: string | Buffer): Promise<void> {
+  const tmp = `${path}.${process.pid}.part`;
+  try {
+    await writeFile(tmp, data);
+    await rename(tmp, path);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    throw e;
+  }
+}
 
 async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
@@ -43,9 +76,9 @@ async function httpGet(url: string): Promise<Response> {
   try {
     res = await fetch(url, { redirect: 'follow' });
   } catch (e) {
-    throw new SourceError(`download of ${url} failed: ${(e as Error).cause ?? (e as Error).message}`);
+    throw new SourceError(`download of ${url} failed: ${fetchFailure(e)}`, true);
   }
-  if (!res.ok || !res.body) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`);
+  if (!res.ok || !res.body) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`, true);
   return res;
 }
 
@@ -70,7 +103,9 @@ export async function fetchVerified(url: string, dest: string, sha256: string, l
     await pipeline(body, createWriteStream(tmp));
   } catch (e) {
     await rm(tmp, { force: true });
-    throw new SourceError(`download of ${url} failed: ${(e as Error).message}`);
+    // A full disk is the host's problem, not the mirror's.
+    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(dest);
+    throw new SourceError(`download of ${url} failed: ${fetchFailure(e)}`, true);
   }
   const got = h.digest('hex');
   if (got !== sha256) {
@@ -88,11 +123,24 @@ async function suiteVersions(
   log: Log,
 ): Promise<{ version: string; directory: string }[]> {
   const day = new Date().toISOString().slice(0, 10);
-  const cached = join(cacheDir, 'sources', 'index', `${suite}-${day}.v2.json`);
+  const indexDir = join(cacheDir, 'sources', 'index');
+  const cached = join(indexDir, `${suite}-${day}.v2.json`);
   if (existsSync(cached)) return JSON.parse(await readFile(cached, 'utf8'));
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
   log.info(`resolving the newest glibc in ${suite} (${url})`);
-  const res = await httpGet(url);
+  let res: Response;
+  try {
+    res = await httpGet(url);
+  } catch (e) {
+    // The mirror cannot be reached: an index of an earlier day is better than no build at all.
+    const older = (await readdir(indexDir).catch(() => [] as string[]))
+      .filter((f) => new RegExp(`^${suite}-\\d{4}-\\d{2}-\\d{2}\\.v2\\.json$`).test(f))
+      .sort()
+      .at(-1);
+    if (!older) throw e;
+    log.warn(`${(e as Error).message}; using the cached index ${older} instead`);
+    return JSON.parse(await readFile(join(indexDir, older), 'utf8'));
+  }
   const xz = await execa('xz', ['-dc'], {
     input: Buffer.from(await res.arrayBuffer()),
     encoding: 'utf8',
@@ -103,8 +151,8 @@ async function suiteVersions(
     compareDebianVersions(y.version, x.version),
   );
   if (!versions.length) throw new SourceError(`no glibc source package in ${suite} (${url})`);
-  await mkdir(join(cached, '..'), { recursive: true });
-  await writeFile(cached, JSON.stringify(versions));
+  await mkdir(indexDir, { recursive: true });
+  await writeWhole(cached, JSON.stringify(versions));
   return versions;
 }
 
@@ -115,15 +163,18 @@ async function fetchDsc(mirror: string, directory: string, version: string, cach
   if (existsSync(dscPath)) return dscPath;
   const url = `${mirror}/${directory}/${dscName}`;
   let res: Response;
+  let body: Buffer;
   try {
     res = await fetch(url, { redirect: 'follow' });
+    body = Buffer.from(await res.arrayBuffer());
   } catch (e) {
-    throw new SourceError(`download of ${url} failed: ${(e as Error).cause ?? (e as Error).message}`);
+    throw new SourceError(`download of ${url} failed: ${fetchFailure(e)}`, true);
   }
   if (res.status === 404) return undefined;
-  if (!res.ok) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`);
+  if (!res.ok) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`, true);
   await mkdir(join(dscPath, '..'), { recursive: true });
-  await writeFile(dscPath, Buffer.from(await res.arrayBuffer()));
+  // Whole or not at all: a .dsc cut short by a full disk would be trusted by every later run.
+  await writeWhole(dscPath, body);
   return dscPath;
 }
 
@@ -196,8 +247,15 @@ export async function resolveSource(
         throw new SourceError(`checksum mismatch for ${src}: expected sha256 ${t.sha256}, got ${got}`);
       if (!existsSync(tarball)) {
         await mkdir(join(tarball, '..'), { recursive: true });
-        await pipeline(createReadStream(src), createWriteStream(`${tarball}.part`));
-        await rename(`${tarball}.part`, tarball);
+        const part = `${tarball}.${process.pid}.part`;
+        try {
+          await pipeline(createReadStream(src), createWriteStream(part));
+          await rename(part, tarball);
+        } catch (e) {
+          await rm(part, { force: true });
+          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(tarball);
+          throw e;
+        }
       }
     }
     return { description: `tarball ${name}`, digest: t.sha256, tarball, version: name };
@@ -220,7 +278,10 @@ export async function resolveSource(
           reject: false,
         },
       );
-      if (r.exitCode !== 0) throw new SourceError(`git archive of ${commit} failed: ${r.stderr.trim()}`);
+      if (r.exitCode !== 0) {
+        await rm(`${tarball}.part`, { force: true });
+        throw new SourceError(`git archive of ${commit} failed: ${r.stderr.trim()}`);
+      }
       await rename(`${tarball}.part`, tarball);
     }
     return {
