@@ -9,9 +9,11 @@ import { arch, availableParallelism, hostname, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
 import { BuildError, type BuildProgress } from '../build/glibc.js';
+import { SourceError } from '../build/sources.js';
 import { type PrepareContext, prepareBuild } from '../build/prepare.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
-import { connectEngine, type Engine } from '../docker/engine.js';
+import { connectEngine, type Engine, engineAnswers } from '../docker/engine.js';
+import { stopImageWorkOn } from '../docker/images.js';
 import { isClientStage, scenarioDef, stageDef } from '../matrix/catalogue.js';
 import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
@@ -27,7 +29,14 @@ import { Journal, summarize, writeResults } from '../results/store.js';
 import type { BuildResult, CellResult, Environment, Results } from '../results/types.js';
 import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
 import { judge } from '../verdict/verdict.js';
-import { errorMessage, HostError, InputError } from '../util/errors.js';
+import {
+  EngineLostError,
+  errorMessage,
+  HostError,
+  InputError,
+  InterruptedError,
+  isNoSpace,
+} from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { IMAGES_DIR, PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
@@ -112,6 +121,16 @@ function reproduceCommand(matrixFile: string, c: PlannedCell): string {
 }
 
 export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
+  // A stop is handled from the first moment, so that at any phase it ends with status 130.
+  const stop = new RunStop(opts.log);
+  try {
+    return await runStoppable(opts, stop);
+  } finally {
+    stop.release();
+  }
+}
+
+async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome> {
   const { log } = opts;
   const matrix = await loadMatrix(opts.matrixPath);
   const filter = opts.filter ? parseFilter(opts.filter) : undefined;
@@ -128,7 +147,9 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
 
   const engine: Engine = await connectEngine({ autoSetup: opts.autoSetup, log });
+  stop.check();
   await removeStaleContainers(engine.docker, log);
+  stop.check();
 
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const started = Date.now();
@@ -166,6 +187,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
   }
   const done = new Set(results.cells.map((c) => c.id));
   const session = new ContainerSession(engine.docker, runId, log);
+  stop.watch(session);
 
   const record = (
     cell: PlannedCell,
@@ -196,8 +218,8 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
     results.summary = summarize(results.cells);
     results.run.finishedAt = new Date().toISOString();
     results.run.durationMs = Date.now() - started;
-    results.run.complete = !interrupted && results.cells.length === cells.length;
-    results.run.interrupted = interrupted;
+    results.run.complete = !interrupted && !engineLost && results.cells.length === cells.length;
+    results.run.interrupted = interrupted ?? engineLost;
     const resultsPath = writeResults(outDir, results);
     let reportPath: string | undefined;
     try {
@@ -208,20 +230,33 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
     const s = results.summary;
     const measured = s.total - s.skip;
     const infraOnly = measured > 0 && s.error === measured && hostFailures > 0;
-    const exitCode = interrupted ? 130 : infraOnly ? 3 : s.fail + s.error > 0 ? 1 : 0;
+    const exitCode = interrupted ? 130 : engineLost || infraOnly ? 3 : s.fail + s.error > 0 ? 1 : 0;
+    // The one line that says why the run ended as it did (README, Exit status); the table follows on stdout.
+    const kept = `${s.total} of ${cells.length} cells kept in ${resultsPath} (${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skip} skip)`;
+    if (interrupted) notice(`interrupted by ${interrupted}: ${kept}; run again with --resume for the rest`);
+    else if (engineLost) notice(`${engineLost}: ${kept}; start it and run again with --resume`);
+    else if (infraOnly) notice(`no cell could be measured: ${firstHostFault}`);
     return { results, resultsPath, ...(reportPath ? { reportPath } : {}), exitCode };
   };
 
   let hostFailures = 0;
-  let stopping: string | null = null;
-  const onSignal = (sig: NodeJS.Signals) => {
-    if (stopping) return;
+  let firstHostFault = '';
+  let stopping: string | null = stop.signal;
+  stop.onStop = (sig) => {
     stopping = sig;
-    log.warn(`${sig}: stopping; removing this run's containers and keeping the cells measured so far`);
-    void session.close();
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // Once the engine is gone, nothing new starts; the cells not measured are recorded as errors.
+  let engineLost: string | null = null;
+  const engineGone = async (e: unknown): Promise<boolean> => {
+    if (engineLost) return true;
+    if (!(e instanceof EngineLostError) && (await engineAnswers(engine.docker))) return false;
+    engineLost =
+      e instanceof EngineLostError
+        ? e.message
+        : `the Docker engine at ${engine.info.host} stopped answering (${errorMessage(e)})`;
+    log.warn(`${engineLost}; no new work starts`);
+    return true;
+  };
 
   try {
     const groups = orderForBuilding(
@@ -242,6 +277,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       glibcTests: matrix.doc.options?.glibcTests ?? [],
     };
     await eachLimited(groups, opts.jobs, async (group) => {
+      if (engineLost) return;
       const first = group[0] as PlannedCell;
       const todo: PlannedCell[] = [];
       for (const cell of group) {
@@ -299,8 +335,11 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
         journal.append({ type: 'build', build: b });
       } catch (e) {
         if (stopping) return;
-        if (e instanceof HostError) hostFailures++;
         const reason = `build ${first.glibc}/${first.variant}: ${errorMessage(e)}`;
+        if ((await engineGone(e)) || isHostFault(e)) {
+          hostFailures++;
+          firstHostFault ||= reason;
+        }
         const logTail =
           e instanceof ProbeError || e instanceof BuildError
             ? e.logTail
@@ -327,7 +366,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       }
       const scenarios = [...new Set(todo.map((c) => c.scenario))];
       for (const sid of scenarios) {
-        if (stopping) return;
+        if (stopping || engineLost) return;
         const scenario = scenarioDef(sid);
         const these = todo.filter((c) => c.scenario === sid);
         if (!scenario) continue;
@@ -347,6 +386,7 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
           });
         } catch (e) {
           if (stopping) return;
+          await engineGone(e);
           const reason = `probe container for ${first.glibc}/${first.variant} ${sid}: ${errorMessage(e)}`;
           for (const cell of these)
             record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
@@ -372,9 +412,12 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
       }
     });
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
     await session.close().catch(() => {});
+  }
+  if (engineLost && !stopping) {
+    const have = new Set(results.cells.map((c) => c.id));
+    for (const cell of cells)
+      if (!have.has(cell.id)) record(cell, judge(cell, cell.expected.state === 'skip' ? {} : { failure: `not run: ${engineLost}` }));
   }
   return finish(stopping);
 }
@@ -418,4 +461,62 @@ function buildResult(build: ReadyBuild, durationMs: number, probeCompileMs: numb
     ...(build.glibcTests ? { glibcTests: build.glibcTests } : {}),
     probeCompileMs,
   };
+}
+
+/** A failure of the host rather than of the cell: the engine, an image, a full disk, an unreachable mirror. */
+function isHostFault(e: unknown): boolean {
+  return (
+    e instanceof HostError ||
+    (e instanceof BuildError && e.noSpace) ||
+    (e instanceof SourceError && e.download) ||
+    isNoSpace(e)
+  );
+}
+
+/** The one line a run ends with when it did not simply run to its end (see RunOutcome.exitCode). */
+function notice(message: string): void {
+  process.stderr.write(`rseq-matrix: ${message}\n`);
+}
+
+/**
+ * SIGINT and SIGTERM for the whole of a run, from its first moment: the signal is kept, image work
+ * (debootstrap, docker build) is aborted and the run's containers are removed. Before there is a run
+ * to keep, check() ends it with an InterruptedError (status 130, nothing written).
+ */
+class RunStop {
+  signal: NodeJS.Signals | null = null;
+  onStop: ((sig: NodeJS.Signals) => void) | undefined;
+  private session: ContainerSession | undefined;
+  private readonly abort = new AbortController();
+  private readonly onSignal = (sig: NodeJS.Signals) => {
+    if (this.signal) return;
+    this.signal = sig;
+    this.log.warn(`${sig}: stopping; removing this run's containers and keeping the cells measured so far`);
+    this.abort.abort();
+    this.onStop?.(sig);
+    void this.session?.close();
+  };
+
+  constructor(private readonly log: Log) {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+    stopImageWorkOn(this.abort.signal);
+  }
+
+  /** The run's containers, removed when a signal comes. */
+  watch(session: ContainerSession): void {
+    this.session = session;
+    if (this.signal) void session.close();
+  }
+
+  check(): void {
+    if (this.signal)
+      throw new InterruptedError(`interrupted by ${this.signal} before any cell ran; nothing was written`);
+  }
+
+  release(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+    stopImageWorkOn(undefined);
+  }
 }
