@@ -146,7 +146,10 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
   const table = await readInvocationTable(PROBES_DIR);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
 
-  const engine: Engine = await connectEngine({ autoSetup: opts.autoSetup, log });
+  const engine: Engine = await connectEngine({ autoSetup: opts.autoSetup, log }).catch((e: unknown) => {
+    stop.check(); // a stop while waiting for the engine is a stop, whatever the engine did
+    throw e;
+  });
   stop.check();
   await removeStaleContainers(engine.docker, log);
   stop.check();
