@@ -149,6 +149,11 @@ __attribute__((destructor)) static void co_fini(void) {
   struct rp_opts opts;
   memset(&opts, 0, sizeof opts);
   opts.extra_json = extra;
+#ifndef CO_STATIC
+  /* The 2019 ABI's TLS __rseq_abi (variants that export it): is that what the kernel has? */
+  opts.abi_looked_up = 1;
+  opts.abi = dlsym(RTLD_DEFAULT, "__rseq_abi");
+#endif
   opts.claims_given = 1;
   opts.rseq_size_p = co_size_p;
   opts.rseq_offset_p = co_offset_p;

@@ -226,3 +226,54 @@ t.test('valgrind: every line the probe wrote says unavailable, and it ran to the
     observed: { consistent: false },
   });
 });
+
+t.test('a client expected to fail (the rule says clientFails)', async (t) => {
+  const xfail = (stage = 'client:basic_test'): PlannedCell => {
+    const c = cell(stage, 'registered');
+    c.expected = { ...c.expected, clientFails: true, why: 'the 2019 ABI' };
+    return c;
+  };
+  // The 2019 ABI: glibc's TLS __rseq_abi is registered, __rseq_size says 0, the test's own area is refused.
+  const refused = observerLine({
+    glibc: { rseqSize: 0, cpuId: -2, areaRegistered: false },
+    extra: {
+      clientRegisterCalls: 1,
+      clientRegistered: false,
+      clientRegisterErrno: 22,
+      rseqAbiRegistered: true,
+      initRseqSize: 0,
+    },
+  });
+  const failing = run({
+    exitCode: 255,
+    stderrTail: 'Error: rseq_register_current_thread(...) failed(22): Invalid argument\n',
+  });
+  const j = judge(xfail(), { observations: [refused], run: failing });
+  t.match(j, {
+    status: 'pass',
+    reason:
+      'failed as expected: basic_test failed (exit 255): Error: rseq_register_current_thread(...) failed(22): Invalid argument',
+    observed: { owner: 'glibc', state: 'registered', consistent: false },
+  });
+  t.match(
+    judge(cell('client:basic_test', 'registered'), { observations: [refused], run: failing }),
+    {
+      status: 'fail',
+      observed: { owner: 'glibc' },
+    },
+    'without the rule it is a failure, with what the observer saw',
+  );
+  t.match(judge(xfail(), { observations: [observerLine()], run: run() }), {
+    status: 'fail',
+    reason: /^expected basic_test to fail here \(the 2019 ABI\), but it ran to the end/,
+  });
+  t.match(judge(xfail(), { failure: 'no selftests' }), { status: 'error' }, 'an error stays an error');
+});
+
+t.test("exit statuses above 192 are the program's own, not signals", async (t) => {
+  const { decodeExit } = await import('../harness/probe/plan.js');
+  const name = (n: number) => `SIG${n}`;
+  t.same(decodeExit(255, name), { exitCode: 255, signal: null, timedOut: false });
+  t.same(decodeExit(134, name), { exitCode: null, signal: 'SIG6', timedOut: false });
+  t.same(decodeExit(124, name), { exitCode: null, signal: null, timedOut: true });
+});

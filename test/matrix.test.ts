@@ -29,14 +29,19 @@ t.test('every bad matrix fails with its exact one-line message', async (t) => {
 
 t.test('the stock matrix expands to every glibc x variant x link x scenario x stage', async (t) => {
   const m = validateMatrix(readFileSync('matrices/stock.yaml', 'utf8'), 'matrices/stock.yaml');
-  t.equal(m.cells.length, 2 * 1 * 2 * 4 * 17);
+  // 17 probe stages and 5 client stages.
+  t.equal(m.cells.length, 2 * 1 * 2 * 4 * 22);
   t.equal(new Set(m.cells.map((c) => c.id)).size, m.cells.length, 'ids are unique');
-  const skips = m.cells.filter((c) => c.expected.state === 'skip');
+  const probeCells = m.cells.filter((c) => !c.stage.startsWith('client:'));
+  const skips = probeCells.filter((c) => c.expected.state === 'skip');
   t.equal(skips.length, 9 * 4 * 2, 'nine stages have no static form: 9 x 4 scenarios x 2 glibc');
   t.ok(
     skips.every((c) => c.link === 'static' && c.expected.rule === -1),
     'only static cells are skipped, by the stage itself',
   );
+  const clientSkips = m.cells.filter((c) => c.stage.startsWith('client:') && c.expected.state === 'skip');
+  t.equal(clientSkips.filter((c) => c.expected.rule === -1).length, 5 * 2 * 2 * 3, 'clients: default scenario only');
+  t.equal(clientSkips.filter((c) => c.expected.rule >= 0).length, 2 * 2, 'the percpu selftests: shared only, by rule');
   t.ok(skips.some((c) => c.id === 'bookworm/stock/static/default/preload-ctor'), 'LD_PRELOAD stages do not apply to static links');
   const byId = new Map(m.cells.map((c) => [c.id, c]));
   t.equal(byId.get('bookworm/stock/shared/default/main')?.expected.state, 'registered');
@@ -85,14 +90,15 @@ t.test('specificity and ambiguity', async (t) => {
 t.test('filters', async (t) => {
   const m = validateMatrix(readFileSync('matrices/stock.yaml', 'utf8'), 'matrices/stock.yaml');
   const pick = (f: string) => selectCells(m.cells, parseFilter(f)).map((c) => c.id);
-  t.equal(pick('glibc=bookworm,link=shared,scenario=default').length, 17);
+  t.equal(pick('glibc=bookworm,link=shared,scenario=default,stage!=client:*').length, 17);
+  t.equal(pick('glibc=bookworm,link=shared,scenario=default').length, 22);
   t.same(pick('glibc=bookworm,link=shared,scenario=default,stage=main|preload-ctor|thread'), [
     'bookworm/stock/shared/default/preload-ctor',
     'bookworm/stock/shared/default/main',
     'bookworm/stock/shared/default/thread',
   ]);
   t.equal(pick('stage=main|thread').length, 32);
-  t.equal(pick('stage!=main|thread').length, 240);
+  t.equal(pick('stage!=main|thread').length, 320);
   t.equal(pick('stage=pre*').length, 48);
   t.throws(() => parseFilter('stag=main'), new InputError('--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, link, scenario, stage'));
   t.throws(() => parseFilter('main'), new InputError('--filter: "main" is not of the form axis=pattern or axis!=pattern'));

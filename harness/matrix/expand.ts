@@ -3,7 +3,7 @@
  */
 import picomatch from 'picomatch';
 import type { Expectation } from '../results/types.js';
-import { AXES, type Link, stageDef } from './catalogue.js';
+import { AXES, isClientStage, type Link, stageDef } from './catalogue.js';
 import type { ExpectRuleDoc, GlibcEntry, MatrixDoc, VariantEntry } from './schema.js';
 
 export interface PlannedCell {
@@ -119,6 +119,7 @@ export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCo
       registered: rule.expect === 'skip' ? null : rule.expect === 'registered',
       rule: best,
       why: rule.why,
+      ...(rule.clientFails && isClientStage(cell.stage) ? { clientFails: true } : {}),
     },
   };
 }

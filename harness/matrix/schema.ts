@@ -131,6 +131,11 @@ export const ExpectRule = Type.Object(
     ),
     expect: Type.Union([...STATES.map((s) => Type.Literal(s)), Type.Literal('skip')]),
     why: Text,
+    /**
+     * Client stages only: the client (a selftest) is expected to fail in these cells, as `why` says.
+     * Its failure is then a pass; its passing, a fail.
+     */
+    clientFails: Type.Optional(Type.Boolean()),
   },
   Strict,
 );

@@ -240,6 +240,14 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
         fail(at, `"${p}" matches no ${axis} of this matrix${didYouMean(p, known[axis])}`);
       }
     }
+    if (rule.clientFails) {
+      const stages = patternList(rule.match?.stage);
+      if (!stages || !stages.every((s) => s.startsWith('client:')))
+        fail(
+          ['expect', i, 'clientFails'],
+          'only a client can be expected to fail: match.stage must name client:* stages only',
+        );
+    }
   });
 }
 

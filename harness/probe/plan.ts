@@ -180,7 +180,8 @@ export function decodeExit(
   timedOut: boolean;
 } {
   if (rc === 124 || rc === 137) return { exitCode: null, signal: null, timedOut: true };
-  if (rc > 128) return { exitCode: null, signal: signalName(rc - 128), timedOut: false };
+  // 129..192: a signal (N <= 64); above, a program's own status (exit(-1) is 255).
+  if (rc > 128 && rc - 128 <= 64) return { exitCode: null, signal: signalName(rc - 128), timedOut: false };
   return { exitCode: rc, signal: null, timedOut: false };
 }
 

@@ -180,10 +180,11 @@ function full(c) {
   return {
     reason: reasonOf(c),
     expected: { state: S[ex[0]], registered: ex[1], rule: ex[2], why: S[ex[3]] },
-    observed: { state: ob[0] === null ? null : S[ob[0]], registered: ob[1], consistent: ob[2], inconsistency: S[ob[3]] },
+    observed: { state: ob[0] === null ? null : S[ob[0]], registered: ob[1], consistent: ob[2], inconsistency: S[ob[3]], owner: ob[4] ? S[ob[4]] : null },
     observations: obs,
     probe: p ? { command: expand(S[p[0] || 0], v), exitCode: p[1], signal: p[2] === null || p[2] === undefined ? null : S[p[2]], timedOut: !!p[3], durationMs: p[4], stderrTail: expand(S[p[5] || 0], v),
-      traced: tr ? { command: expand(S[tr[0] || 0], v), exitCode: tr[1], signal: tr[2] === null || tr[2] === undefined ? null : S[tr[2]], timedOut: !!tr[3], durationMs: tr[4] } : null } : null,
+      traced: tr ? { command: expand(S[tr[0] || 0], v), exitCode: tr[1], signal: tr[2] === null || tr[2] === undefined ? null : S[tr[2]], timedOut: !!tr[3], durationMs: tr[4] } : null,
+      stdoutTail: p[7] ? expand(S[p[7]], v) : '' } : null,
     strace: e[14] ? decodeStrace(e[14], v) : undefined,
     straceReason: expand(S[e[15] || 0], v),
     other: e[16] ? T[e[16]][0] : null,
@@ -1106,6 +1107,10 @@ function renderPanel() {
   tb.lastChild.lastChild.colSpan = 2;
   tb.appendChild(h('tr', null, [h('th', null, 'rule'), h('td', 'span2', ex.rule < 0 ? 'the stage\u2019s own applicability' : 'matrix rule #' + ex.rule)]));
   tb.lastChild.lastChild.colSpan = 2;
+  if (ob.owner) {
+    tb.appendChild(h('tr', null, [h('th', null, 'registration owner'), h('td', 'span2', ob.owner === 'glibc' ? 'glibc (its area was registered; the client made no registration of its own)' : ob.owner === 'test' ? 'the client (it registered its own area)' : ob.owner)]));
+    tb.lastChild.lastChild.colSpan = 2;
+  }
   var cons = ob.consistent === null || ob.consistent === undefined ? 'cannot tell' : ob.consistent ? 'yes: ' + observers + ' agree' : 'NO: ' + observers + ' disagree';
   tb.appendChild(h('tr', ob.consistent === false ? 'incrow' : null, [h('th', null, 'observers consistent'), h('td', ob.consistent === false ? 'inc' : null, [cons, ob.inconsistency ? h('div', 'why', ob.inconsistency) : null])]));
   tb.lastChild.lastChild.colSpan = 2;
@@ -1133,6 +1138,7 @@ function renderPanel() {
   } else {
     panelBody.appendChild(sectionP('Probe run', h('p', 'sub', c.status === 'skip' ? 'Not run: the cell is skipped.' : 'No probe ran.')));
   }
+  if (f.probe && f.probe.stdoutTail) panelBody.appendChild(sectionP('Client stdout (tail)', h('pre', 'log', f.probe.stdoutTail)));
   if (f.probe && f.probe.stderrTail) panelBody.appendChild(sectionP('Probe stderr (tail)', h('pre', 'log', f.probe.stderrTail)));
   var st = straceSection(f, c);
   if (st) panelBody.appendChild(st);

@@ -33,8 +33,8 @@ export const MAX_TAIL = 8000;
  * reproduce, durationMs, logTail, id, strace, straceReason, other]. Strings are indexes into `s` (0: none),
  * `expected`, `observed` and `patches` indexes into `t`; observations a flat list of
  * [t index, pid, tid, strace view] quadruples (0: none; the view a t index, 0: none, see encodeStraceView);
- * probe [command, exitCode, signal, timedOut, durationMs, stderrTail, traced] (0: none; traced
- * [command, exitCode, signal, timedOut, durationMs] or 0); id 0 when it is
+ * probe [command, exitCode, signal, timedOut, durationMs, stderrTail, traced, stdoutTail] (0: none; traced
+ * [command, exitCode, signal, timedOut, durationMs] or 0; observed [state, registered, consistent, inconsistency, owner]); id 0 when it is
  * glibc/variant/link/scenario/stage; strace a t index (0: absent, see encodeStraceCell); other a t index
  * of [{ fields this encoder does not know }] (0: none), which the page shows as key/value rows.
  * Trailing zeros are dropped.
@@ -251,7 +251,7 @@ export function encodeReport(
           Math.max(0, STATUS_CODES.indexOf(c.status)),
           tpl(c.reason),
           T([S(e.state), e.registered, e.rule, S(e.why)]),
-          T([Sn(o.state), o.registered, o.consistent, S(o.inconsistency)]),
+          T([Sn(o.state), o.registered, o.consistent, S(o.inconsistency), o.owner ? S(o.owner) : 0]),
           obs.length ? obs : 0,
           p
             ? [
@@ -270,6 +270,7 @@ export function encodeReport(
                       p.traced.durationMs,
                     ]
                   : 0,
+                p.stdoutTail ? tpl(capTail(p.stdoutTail)) : 0,
               ]
             : 0,
           S(c.buildKey),

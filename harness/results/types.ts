@@ -133,6 +133,8 @@ export interface Expectation {
   /** Index of the matrix rule that decided it (-1: the stage's own applicability). */
   rule: number;
   why: string;
+  /** A client stage whose client is expected to fail here (the rule's `clientFails`). */
+  clientFails?: boolean;
 }
 
 export interface Observed {

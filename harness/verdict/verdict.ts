@@ -151,7 +151,9 @@ export function straceDisagreement(o: Observation): string | undefined {
 /** Who owned a selftest's registration, from its client observer's line (written at exit). */
 export function clientOwner(o: Observation): 'glibc' | 'test' | 'none' {
   if (o.extra?.clientRegistered === true) return 'test';
-  if (o.kernel === 'registered' && o.glibc.areaRegistered === true) return 'glibc';
+  // glibc's area where __rseq_offset points, or (the 2019 ABI) its TLS __rseq_abi.
+  if (o.kernel === 'registered' && (o.glibc.areaRegistered === true || o.extra?.rseqAbiRegistered === true))
+    return 'glibc';
   return 'none';
 }
 
@@ -200,61 +202,74 @@ function judgeClient(
   client: ClientDef,
   input: { observations?: Observation[]; run?: ProbeRun; garbage?: string[] },
 ): Judgement {
+  const { judgement: j, clientFailed } = judgeClientRun(cell, client, input);
+  if (!cell.expected.clientFails || j.status === 'error' || j.status === 'skip') return j;
+  const name = client.kind === 'selftest' ? client.program : 'the probe under valgrind';
+  // An expected failure: the client failing is what the matrix predicted (why says why).
+  if (clientFailed)
+    return { status: 'pass', reason: `failed as expected: ${j.reason ?? ''}`, observed: j.observed };
+  return {
+    ...j,
+    status: 'fail',
+    reason: `expected ${name} to fail here (${cell.expected.why}), but it ran to the end${j.reason ? `: ${j.reason}` : ''}`,
+  };
+}
+
+function judgeClientRun(
+  cell: PlannedCell,
+  client: ClientDef,
+  input: { observations?: Observation[]; run?: ProbeRun; garbage?: string[] },
+): { judgement: Judgement; clientFailed: boolean } {
   const run = input.run;
   const name = client.kind === 'selftest' ? client.program : 'the probe under valgrind';
-  if (!run) return { status: 'error', reason: `${name} did not run`, observed: NOTHING };
+  const done = (judgement: Judgement, clientFailed = false) => ({ judgement, clientFailed });
+  if (!run) return done({ status: 'error', reason: `${name} did not run`, observed: NOTHING });
+  const mine = (input.observations ?? []).filter((o) => o.stage === cell.stage);
+  // What the observer saw is kept even when the client failed: who held the registration says why.
+  const seen = mine.length && !input.garbage?.length ? clientObserved(client, mine) : NOTHING;
   const said = lastLine(run.stderrTail, run.stdoutTail);
-  if (run.timedOut)
-    return {
-      status: 'fail',
-      reason: `${name} hung and was killed after its time limit${said}`,
-      observed: NOTHING,
-    };
-  if (run.signal)
-    return { status: 'fail', reason: `${name} was killed by ${run.signal}${said}`, observed: NOTHING };
+  const failed = (reason: string) => done({ status: 'fail', reason, observed: seen }, true);
+  if (run.timedOut) return failed(`${name} hung and was killed after its time limit${said}`);
+  if (run.signal) return failed(`${name} was killed by ${run.signal}${said}`);
   if (client.kind === 'selftest' && run.exitCode === KSFT_SKIP)
-    return { status: 'skip', reason: `${name} skipped itself (KSFT_SKIP)${said}`, observed: NOTHING };
-  if (run.exitCode !== 0)
-    return { status: 'fail', reason: `${name} failed (exit ${run.exitCode})${said}`, observed: NOTHING };
+    return done({ status: 'skip', reason: `${name} skipped itself (KSFT_SKIP)${said}`, observed: NOTHING });
+  if (run.exitCode !== 0) return failed(`${name} failed (exit ${run.exitCode})${said}`);
   if (input.garbage?.length)
-    return {
+    return done({
       status: 'error',
       reason: `the client observer wrote unreadable output: ${JSON.stringify(input.garbage[0]?.slice(0, 120))}`,
       observed: NOTHING,
-    };
-  const mine = (input.observations ?? []).filter((o) => o.stage === cell.stage);
+    });
   if (mine.length === 0)
-    return {
+    return done({
       status: 'error',
       reason: `${name} passed, but ${client.kind === 'selftest' ? 'the client observer' : 'the probe'} wrote no observation`,
       observed: NOTHING,
-    };
-  let observed: Observed;
-  if (client.kind === 'valgrind') observed = observe(mine);
-  else {
-    const states = [...new Set(mine.map(clientState))];
-    const owners = [...new Set(mine.map(clientOwner))];
-    const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
-    const problems = [
-      ...new Set(
-        mine
-          .flatMap((o) => [inconsistency(o), clientInconsistency(o)])
-          .filter((p): p is string => Boolean(p)),
-      ),
-    ];
-    observed = {
-      state,
-      registered: state === 'mixed' || state === null ? null : state === 'registered',
-      consistent: problems.length === 0,
-      ...(problems.length ? { inconsistency: problems.join('; ') } : {}),
-      owner: owners.length === 1 ? (owners[0] ?? 'none') : 'mixed',
-    };
-  }
-  if (observed.state === cell.expected.state) return { status: 'pass', observed };
-  const owner = observed.owner ? ` (owner: ${observed.owner})` : '';
-  return {
+    });
+  if (seen.state === cell.expected.state) return done({ status: 'pass', observed: seen });
+  const owner = seen.owner ? ` (owner: ${seen.owner})` : '';
+  return done({
     status: 'fail',
-    reason: `${name} passed, but expected ${cell.expected.state}, observed ${observed.state}${owner}`,
-    observed,
+    reason: `${name} passed, but expected ${cell.expected.state}, observed ${seen.state}${owner}`,
+    observed: seen,
+  });
+}
+
+function clientObserved(client: ClientDef, mine: readonly Observation[]): Observed {
+  if (client.kind === 'valgrind') return observe(mine);
+  const states = [...new Set(mine.map(clientState))];
+  const owners = [...new Set(mine.map(clientOwner))];
+  const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
+  const problems = [
+    ...new Set(
+      mine.flatMap((o) => [inconsistency(o), clientInconsistency(o)]).filter((p): p is string => Boolean(p)),
+    ),
+  ];
+  return {
+    state,
+    registered: state === 'mixed' || state === null ? null : state === 'registered',
+    consistent: problems.length === 0,
+    ...(problems.length ? { inconsistency: problems.join('; ') } : {}),
+    owner: owners.length === 1 ? (owners[0] ?? 'none') : 'mixed',
   };
 }
