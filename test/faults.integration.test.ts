@@ -32,7 +32,7 @@ import {
   statfsSync,
   writeFileSync,
 } from 'node:fs';
-import { type AddressInfo, createServer } from 'node:net';
+import { type AddressInfo, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -253,6 +253,8 @@ function spawnRun(t: Test, args: string[], env: Record<string, string> = {}): Sp
     all: true,
     env,
     timeout: 600_000,
+    // A run that does not end after SIGTERM must show as such, not be killed after 5 s by execa.
+    forceKillAfterDelay: false,
   });
   let text = '';
   const watchers: { re: RegExp; resolve: (ok: boolean) => void }[] = [];
@@ -834,6 +836,38 @@ t.test('a probe container killed from outside: its cells are errors, the run goe
 // 4. SIGTERM at several phases
 
 t.test('SIGTERM', async (t) => {
+  await t.test('while the engine is asked for: exit 130, nothing written', async (t) => {
+    // An engine socket that accepts and never answers: the run waits for its ping when the signal comes.
+    const sock = join(tmp, 'silent.sock');
+    const held: Socket[] = [];
+    let asked!: () => void;
+    const connected = new Promise<void>((resolve) => {
+      asked = resolve;
+    });
+    const server = createServer((c) => {
+      held.push(c);
+      asked();
+    });
+    await new Promise<void>((resolve) => server.listen(sock, resolve));
+    t.teardown(async () => {
+      for (const c of held) c.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    });
+    const out = join(tmp, 'sigterm-connect');
+    const run = spawnRun(t, [stockMatrix('connect', ['default'], ['main']), '--out', out, '--no-setup'], {
+      DOCKER_HOST: `unix://${sock}`,
+    });
+    await connected;
+    const sent = Date.now();
+    run.child.kill('SIGTERM');
+    const r = await run.child;
+    const took = Date.now() - sent;
+    t.equal(r.exitCode, 130, 'exit 130', { output: r.all });
+    t.ok(took < 3000, `ended ${took} ms after the signal (the ping is not waited for)`);
+    oneLine(t, r.stderr, /^rseq-matrix: interrupted by SIGTERM before any cell ran; nothing was written$/);
+    t.notOk(existsSync(out), 'no results, no journal');
+  });
+
   await t.test('while probes run: exit 130, measured cells kept, containers removed', async (t) => {
     const out = join(tmp, 'sigterm-probes');
     const events = startEvents(t);

@@ -146,7 +146,8 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
   const table = await readInvocationTable(PROBES_DIR);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
 
-  const engine: Engine = await connectEngine({ autoSetup: opts.autoSetup, log }).catch((e: unknown) => {
+  const connecting = connectEngine({ autoSetup: opts.autoSetup, log, stop: stop.aborted });
+  const engine: Engine = await connecting.catch((e: unknown) => {
     stop.check(); // a stop while waiting for the engine is a stop, whatever the engine did
     throw e;
   });
@@ -420,7 +421,11 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
   if (engineLost && !stopping) {
     const have = new Set(results.cells.map((c) => c.id));
     for (const cell of cells)
-      if (!have.has(cell.id)) record(cell, judge(cell, cell.expected.state === 'skip' ? {} : { failure: `not run: ${engineLost}` }));
+      if (!have.has(cell.id))
+        record(
+          cell,
+          judge(cell, cell.expected.state === 'skip' ? {} : { failure: `not run: ${engineLost}` }),
+        );
   }
   return finish(stopping);
 }
@@ -491,6 +496,8 @@ class RunStop {
   onStop: ((sig: NodeJS.Signals) => void) | undefined;
   private session: ContainerSession | undefined;
   private readonly abort = new AbortController();
+  /** Fires with the signal: waits that can be cut short (the engine's ping, image work) end. */
+  readonly aborted = this.abort.signal;
   private readonly onSignal = (sig: NodeJS.Signals) => {
     if (this.signal) return;
     this.signal = sig;

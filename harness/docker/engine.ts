@@ -33,17 +33,21 @@ export function compareApi(a: string, b: string): number {
   return a1 - b1 || a2 - b2;
 }
 
-/** Does the engine answer within `ms`? The request is aborted at the limit, so no socket is left open. */
-async function ping(docker: Docker, ms: number): Promise<boolean> {
+/**
+ * Does the engine answer within `ms`? The request is aborted at the limit (or when `stop` fires), so no
+ * socket is left open.
+ */
+async function ping(docker: Docker, ms: number, stop?: AbortSignal): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
+  const limit = AbortSignal.timeout(ms);
+  const abort = stop ? AbortSignal.any([limit, stop]) : limit;
   try {
-    const asked = (docker.ping as (opts: object) => Promise<unknown>).call(docker, {
-      abortSignal: AbortSignal.timeout(ms),
-    });
+    const asked = (docker.ping as (opts: object) => Promise<unknown>).call(docker, { abortSignal: abort });
     // The abort ends a request that got no answer; one cut off in the middle of its answer would never
     // settle (docker-modem listens for no error on a response): the timer ends the wait either way.
     const late = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error('no answer')), ms + 1000);
+      stop?.addEventListener('abort', () => reject(new Error('stopped')), { once: true });
     });
     await Promise.race([asked, late]);
     return true;
@@ -63,9 +67,15 @@ export function engineAnswers(docker: Docker, ms = 5000): Promise<boolean> {
  * Connects to the engine that DOCKER_HOST names (dockerode honours unix://, tcp:// and ssh://).
  * Where the local default socket does not answer and `autoSetup` is on, installs and starts dockerd.
  */
-export async function connectEngine(opts: { autoSetup: boolean; log: Log }): Promise<Engine> {
+export async function connectEngine(opts: {
+  autoSetup: boolean;
+  log: Log;
+  stop?: AbortSignal;
+}): Promise<Engine> {
   let docker = new Docker();
-  if (!(await ping(docker, 5000))) {
+  if (!(await ping(docker, 5000, opts.stop))) {
+    // A stop (Ctrl-C) while waiting: the caller ends the run; nothing is to be set up.
+    if (opts.stop?.aborted) throw new HostError('stopped while waiting for the Docker engine');
     const where = engineHost();
     if (!isLocalDefault())
       throw new HostError(
