@@ -18,7 +18,9 @@ const HOUR = 3_600_000;
 
 /** Containers left by one run (other runs may share the engine while the tests run). */
 function ourContainers(runId: string | undefined): string[] {
-  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=rseq-matrix.session=${runId}`]).toString().trim();
+  const out = execFileSync('docker', ['ps', '-aq', '--filter', `label=rseq-matrix.session=${runId}`])
+    .toString()
+    .trim();
   return out ? out.split('\n') : [];
 }
 
@@ -58,25 +60,64 @@ expect:
   return file;
 }
 
-t.test('pristine 2.36 from Debian: built, probed, upstream __rseq_size; a second run rebuilds nothing', async (t) => {
-  const out = join(tmp, 'pristine');
-  const first = await run(['matrices/pristine-2.36.yaml', '--out', out]);
-  t.equal(first.exitCode, 0, `all cells pass\n${first.stderr.slice(-3000)}`);
-  const r = first.results as Results;
-  t.equal(r.summary.fail + r.summary.error, 0);
-  const main = r.cells.find((c) => c.id === 'glibc-2.36/upstream/shared/default/main');
-  t.equal(main?.observations[0]?.glibc.rseqSize, 32, 'pristine 2.36 reports __rseq_size 32 (Debian patches it to 20)');
-  t.equal(main?.observations[0]?.glibc.areaLen, 32);
-  const b = r.builds[0];
-  t.equal(b?.status, 'ok');
-  t.match(b?.glibcTests, { 'misc/tst-rseq': 'PASS', 'misc/tst-rseq-disable': 'PASS', 'nptl/tst-rseq-nptl': 'PASS' });
-  const again = await run(['matrices/pristine-2.36.yaml', '--out', join(tmp, 'pristine-again')]);
-  t.equal(again.exitCode, 0);
-  t.equal(again.results?.builds[0]?.cached, true, 'the second run takes the build from the cache');
-  t.equal(again.results?.builds[0]?.key, b?.key, 'same build key');
-  t.same(ourContainers(first.results?.run.id), []);
-  t.same(ourContainers(again.results?.run.id), []);
-});
+t.test(
+  'pristine 2.36 from Debian: built, probed, upstream __rseq_size; a second run rebuilds nothing',
+  async (t) => {
+    const out = join(tmp, 'pristine');
+    const first = await run(['matrices/pristine-2.36.yaml', '--out', out]);
+    t.equal(first.exitCode, 0, `all cells pass\n${first.stderr.slice(-3000)}`);
+    const r = first.results as Results;
+    t.equal(r.summary.fail + r.summary.error, 0);
+    const main = r.cells.find((c) => c.id === 'glibc-2.36/upstream/shared/default/main');
+    t.equal(
+      main?.observations[0]?.glibc.rseqSize,
+      32,
+      'pristine 2.36 reports __rseq_size 32 (Debian patches it to 20)',
+    );
+    t.equal(main?.observations[0]?.glibc.areaLen, 32);
+    const b = r.builds[0];
+    t.equal(b?.status, 'ok');
+    t.match(b?.glibcTests, {
+      'misc/tst-rseq': 'PASS',
+      'misc/tst-rseq-disable': 'PASS',
+      'nptl/tst-rseq-nptl': 'PASS',
+    });
+    // The Linux rseq selftests against upstream 2.36: all three basic ones pass, and glibc owned the
+    // registration (the tests made no rseq() call of their own); valgrind's ENOSYS leaves __rseq_size 0.
+    for (const test of ['basic_test', 'basic_percpu_ops_test', 'basic_percpu_ops_mm_cid_test']) {
+      const c = r.cells.find((x) => x.id === `glibc-2.36/upstream/shared/default/client:${test}`);
+      t.match(
+        c,
+        { status: 'pass', observed: { state: 'registered', owner: 'glibc', consistent: true } },
+        test,
+      );
+      t.match(c?.observations[0]?.extra, {
+        clientRegisterCalls: 0,
+        initKernel: 'registered',
+        initRseqSize: 32,
+      });
+    }
+    const vg = r.cells.find((x) => x.id === 'glibc-2.36/upstream/shared/default/client:valgrind');
+    t.match(vg, { status: 'pass', observed: { state: 'unavailable' } });
+    t.ok(
+      vg?.observations.every((o) => o.glibc.rseqSize === 0 && o.glibc.cpuId === -2),
+      'upstream takes __rseq_size back to 0',
+    );
+    // The second run leaves the clients out: it is about the build cache.
+    const again = await run([
+      'matrices/pristine-2.36.yaml',
+      '--out',
+      join(tmp, 'pristine-again'),
+      '--filter',
+      'stage!=client:*',
+    ]);
+    t.equal(again.exitCode, 0);
+    t.equal(again.results?.builds[0]?.cached, true, 'the second run takes the build from the cache');
+    t.equal(again.results?.builds[0]?.key, b?.key, 'same build key');
+    t.same(ourContainers(first.results?.run.id), []);
+    t.same(ourContainers(again.results?.run.id), []);
+  },
+);
 
 t.test('a one-file patch builds incrementally and equals a cold build of the same key', async (t) => {
   const file = matrix('one-file', { upstream: [], banner: ['test/one-file-banner.patch'] });
@@ -88,22 +129,40 @@ t.test('a one-file patch builds incrementally and equals a cold build of the sam
   t.equal(banner?.mode, 'incremental');
   t.ok((banner?.compiledFiles ?? 99999) < 50, `the patch recompiled ${banner?.compiledFiles} files`);
   const manifest = (key: string | undefined, dir = cache) =>
-    JSON.parse(readFileSync(join(dir, 'builds', key ?? '', 'manifest.json'), 'utf8')) as { durationMs: number };
+    JSON.parse(readFileSync(join(dir, 'builds', key ?? '', 'manifest.json'), 'utf8')) as {
+      durationMs: number;
+    };
   const incMs = manifest(banner?.key).durationMs;
   const coldMs = manifest(base?.key).durationMs;
-  t.comment(`incremental build ${(incMs / 1000).toFixed(0)} s beside the cold build of its base ${(coldMs / 1000).toFixed(0)} s`);
+  t.comment(
+    `incremental build ${(incMs / 1000).toFixed(0)} s beside the cold build of its base ${(coldMs / 1000).toFixed(0)} s`,
+  );
   t.ok(incMs < coldMs / 2, 'the incremental build takes far less than the cold one');
   const libc = readFileSync(join(cache, 'builds', banner?.key ?? '', 'install', 'lib', 'libc.so.6'));
-  t.ok(libc.includes('Patched by the rseq-matrix incremental build test.'), 'the patch is in the installed libc');
+  t.ok(
+    libc.includes('Patched by the rseq-matrix incremental build test.'),
+    'the patch is in the installed libc',
+  );
   // The same key built cold, from the tarball, in a cache of its own.
   const cold = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
-  const c = await run([file, '--out', join(tmp, 'one-file-cold'), '--cache', cold, '--no-incremental', '--filter', 'variant=banner']);
+  const c = await run([
+    file,
+    '--out',
+    join(tmp, 'one-file-cold'),
+    '--cache',
+    cold,
+    '--no-incremental',
+    '--filter',
+    'variant=banner',
+  ]);
   t.equal(c.exitCode, 0, c.stderr.slice(-2000));
   const coldBuild = c.results?.builds[0];
   t.equal(coldBuild?.key, banner?.key, 'same key');
   t.equal(coldBuild?.mode, 'cold');
   const a = JSON.parse(readFileSync(join(cache, 'builds', banner?.key ?? '', 'manifest.json'), 'utf8')).files;
-  const z = JSON.parse(readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'manifest.json'), 'utf8')).files;
+  const z = JSON.parse(
+    readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'manifest.json'), 'utf8'),
+  ).files;
   const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
   t.same(differ, [], 'every installed file has the same content');
   rmSync(cold, { recursive: true, force: true });
@@ -119,7 +178,10 @@ t.test('a patch that does not apply or breaks the build errors its cells; the ru
   t.equal(r.exitCode, 1);
   const cells = r.results?.cells ?? [];
   const of = (v: string) => cells.filter((c) => c.variant === v);
-  t.ok(of('upstream').every((c) => c.status === 'pass'), 'the unpatched variant still passes');
+  t.ok(
+    of('upstream').every((c) => c.status === 'pass'),
+    'the unpatched variant still passes',
+  );
   for (const c of of('no-apply')) {
     t.equal(c.status, 'error');
     t.match(c.reason, 'patch test/does-not-apply.patch does not apply');
@@ -156,7 +218,10 @@ t.test('a damaged cache entry is rebuilt, not trusted, also by two runs at once'
   );
   t.equal(a.results?.builds[0]?.key, b.results?.builds[0]?.key);
   t.ok(readFileSync(victim).length > 1_000_000, 'libc.so.6 is whole again');
-  t.ok(readdirSync(join(cache, 'builds')).every((n) => !n.startsWith('.tmp-') && !n.endsWith('.lock')), 'no lock or temporary entry is left');
+  t.ok(
+    readdirSync(join(cache, 'builds')).every((n) => !n.startsWith('.tmp-') && !n.endsWith('.lock')),
+    'no lock or temporary entry is left',
+  );
 });
 
 t.test('a source whose checksum does not match is refused', async (t) => {
@@ -187,8 +252,14 @@ expect: [{ expect: registered, why: x }]
 t.test('cache ls shows the builds', async (t) => {
   const r = await execa('node', [cli, 'cache', 'ls', '--json']);
   const entries = JSON.parse(r.stdout) as { key: string; hasTree: boolean }[];
-  t.ok(entries.some((e) => e.hasTree), 'the unpatched build keeps its trees for incremental variants');
-  t.ok(readdirSync(join(cache, 'builds')).every((n) => !n.startsWith('.tmp-')), 'no temporary entry is left');
+  t.ok(
+    entries.some((e) => e.hasTree),
+    'the unpatched build keeps its trees for incremental variants',
+  );
+  t.ok(
+    readdirSync(join(cache, 'builds')).every((n) => !n.startsWith('.tmp-')),
+    'no temporary entry is left',
+  );
 });
 
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
