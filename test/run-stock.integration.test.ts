@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -86,23 +87,47 @@ t.test('the stock matrix passes on this machine', async (t) => {
   // tests registered their own area (the client observer saw their rseq() succeed).
   for (const test of ['basic_test', 'basic_percpu_ops_test', 'basic_percpu_ops_mm_cid_test']) {
     const shared = cell(`bookworm/stock/shared/default/client:${test}`);
-    t.match(shared, { status: 'pass', observed: { state: 'registered', owner: 'glibc', consistent: true } }, `bookworm ${test}`);
-    t.match(shared.observations[0]?.extra, { clientRegistered: false, clientRegisterCalls: 0, initKernel: 'registered' });
+    t.match(
+      shared,
+      { status: 'pass', observed: { state: 'registered', owner: 'glibc', consistent: true } },
+      `bookworm ${test}`,
+    );
+    t.match(shared.observations[0]?.extra, {
+      clientRegistered: false,
+      clientRegisterCalls: 0,
+      initKernel: 'registered',
+    });
     const old = cell(`bullseye/stock/shared/default/client:${test}`);
     t.match(old, { status: 'pass', observed: { state: 'unregistered', owner: 'test' } }, `bullseye ${test}`);
     t.match(old.observations[0]?.extra, { clientRegistered: true, clientRegisterErrno: 0 });
     t.match(old.probe, { exitCode: 0 });
   }
-  t.match(cell('bookworm/stock/static/default/client:basic_test').observed, { state: 'registered', owner: 'glibc' });
-  t.match(cell('bullseye/stock/static/default/client:basic_test').observed, { state: 'unregistered', owner: 'test' });
+  t.match(cell('bookworm/stock/static/default/client:basic_test').observed, {
+    state: 'registered',
+    owner: 'glibc',
+  });
+  t.match(cell('bullseye/stock/static/default/client:basic_test').observed, {
+    state: 'unregistered',
+    owner: 'test',
+  });
   t.match(cell('bookworm/stock/shared/default/client:basic_test').probe?.stdoutTail, /testing current cpu/);
   const built = results.builds.find((b) => b.glibc === 'bookworm');
-  t.match(built?.clients, { selftests: /^Linux \d+\.\d+\.\d+ rseq selftests \(Debian linux /, image: /^rseq-matrix\/client:bookworm-/ });
+  t.match(built?.clients, {
+    selftests: /^Linux \d+\.\d+\.\d+ rseq selftests \(Debian linux /,
+    image: /^rseq-matrix\/client:bookworm-/,
+  });
   // valgrind answers ENOSYS: every stage the probe reached says rseq is unavailable, and it ran to the end.
   for (const link of ['shared', 'static']) {
     const v = cell(`bookworm/stock/${link}/default/client:valgrind`);
-    t.match(v, { status: 'pass', observed: { state: 'unavailable' }, probe: { exitCode: 0 } }, `valgrind ${link}`);
-    t.ok(v.observations.length >= 3 && v.observations.every((o) => o.availErrno === 38), 'ENOSYS at every stage');
+    t.match(
+      v,
+      { status: 'pass', observed: { state: 'unavailable' }, probe: { exitCode: 0 } },
+      `valgrind ${link}`,
+    );
+    t.ok(
+      v.observations.length >= 3 && v.observations.every((o) => o.availErrno === 38),
+      'ENOSYS at every stage',
+    );
   }
   t.match(cell('bookworm/stock/shared/default/client:param_test'), { status: 'skip', reason: /--thorough/ });
   // glibc's claim as the background doc predicts: Debian's 2.36 says 20, registers 32 bytes; 2.31 has no symbols.
@@ -194,6 +219,61 @@ t.test('the stock matrix passes on this machine', async (t) => {
   t.same(ourContainers(results.run.id), [], 'no container of the run is left');
 });
 
+t.test('the selftests cannot be fetched: their cells are errors, the rest of the run goes on', async (t) => {
+  // A port nothing listens on: connection refused at once.
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  await new Promise<void>((r) => server.close(() => r()));
+  const file = join(tmp, 'offline-clients.yaml');
+  writeFileSync(
+    file,
+    `schemaVersion: 1
+name: offline-clients
+glibc:
+  - { id: bookworm, source: stock, suite: bookworm }
+variants:
+  - id: stock
+links: [shared]
+scenarios: [default]
+stages: [main, client:basic_test, client:valgrind]
+clients:
+  selftests: { suite: trixie, version: latest, mirror: 'http://127.0.0.1:${port}/debian' }
+expect:
+  - expect: registered
+    why: 2.36 registers in __tls_init_tp
+  - match: { stage: client:valgrind }
+    expect: unavailable
+    why: valgrind answers ENOSYS
+`,
+  );
+  // An empty cache: nothing to fall back on.
+  const empty = await execa(
+    'node',
+    [cli, 'run', file, '--out', join(tmp, 'offline'), '--cache', join(tmp, 'empty-cache'), '--json'],
+    {
+      reject: false,
+    },
+  );
+  t.equal(empty.exitCode, 1, `exit 1\n${empty.stderr.slice(-2000)}`);
+  const r = JSON.parse(readFileSync(join(tmp, 'offline', 'results.json'), 'utf8')) as Results;
+  const byStage = new Map(r.cells.map((c) => [c.stage, c]));
+  t.match(byStage.get('main'), { status: 'pass' });
+  t.match(byStage.get('client:valgrind'), { status: 'pass', observed: { state: 'unavailable' } });
+  t.match(byStage.get('client:basic_test'), {
+    status: 'error',
+    reason: new RegExp(
+      `^no selftests: the Linux rseq selftests could not be fetched: download of http://127\\.0\\.0\\.1:${port}/debian/dists/trixie/main/source/Sources\\.xz failed: .*ECONNREFUSED`,
+    ),
+  });
+  // The default cache has the selftests from the runs above: the newest kept tree is used, with a warning.
+  const cached = await execa('node', [cli, 'run', file, '--out', join(tmp, 'offline-cached'), '--json'], {
+    reject: false,
+  });
+  t.equal(cached.exitCode, 0, cached.stderr.slice(-2000));
+  t.match(cached.stderr, /using the cached selftests of linux \d/);
+});
+
 t.test('a flipped expectation fails the run and names the cell', async (t) => {
   const text = readFileSync('matrices/stock.yaml', 'utf8').replace(
     /(- match: \{ glibc: bookworm, scenario: tunable-off \}\n\s+expect:) unregistered/,
@@ -280,11 +360,15 @@ t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', a
   );
 });
 
-t.test('kill -9: the next run with --resume removes the dead run\'s containers and carries on', async (t) => {
+t.test("kill -9: the next run with --resume removes the dead run's containers and carries on", async (t) => {
   const out = join(tmp, 'killed');
-  const child = execa('node', [cli, 'run', 'matrices/stock.yaml', '--out', out, '--jobs', '1', ...noClients], {
-    reject: false,
-  });
+  const child = execa(
+    'node',
+    [cli, 'run', 'matrices/stock.yaml', '--out', out, '--jobs', '1', ...noClients],
+    {
+      reject: false,
+    },
+  );
   let killed = false;
   child.stderr?.on('data', (b: Buffer) => {
     if (!killed && b.toString().includes('probed ')) {

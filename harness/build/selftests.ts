@@ -68,7 +68,9 @@ async function get(url: string): Promise<Response> {
 /** The `linux` versions a suite's Sources index lists, newest first; cached per day. */
 async function linuxVersions(mirror: string, suite: string, cacheDir: string, log: Log) {
   const day = new Date().toISOString().slice(0, 10);
-  const cached = join(cacheDir, 'sources', 'index', `linux-${suite}-${day}.json`);
+  // Per mirror: another mirror may list other versions.
+  const mirrorId = createHash('sha256').update(mirror).digest('hex').slice(0, 8);
+  const cached = join(cacheDir, 'sources', 'index', `linux-${suite}-${day}-${mirrorId}.json`);
   if (existsSync(cached))
     return JSON.parse(await readFile(cached, 'utf8')) as { version: string; directory: string }[];
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
