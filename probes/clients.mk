@@ -25,29 +25,7 @@ OBJ := $(OUT)/.obj
 LOGS := $(OUT)/logs
 KHDR := $(OUT)/.khdr
 
-CC ?= cc
-GLIBC_PREFIX ?=
-MACHINE := $(shell $(CC) -dumpmachine)
-ifneq (,$(findstring x86_64,$(MACHINE)))
-LDSO_NAME ?= ld-linux-x86-64.so.2
-else ifneq (,$(findstring aarch64,$(MACHINE)))
-LDSO_NAME ?= ld-linux-aarch64.so.1
-else
-$(error the clients support x86_64 and aarch64, not $(MACHINE))
-endif
-
-ifneq ($(strip $(GLIBC_PREFIX)),)
-override GLIBC_PREFIX := $(abspath $(GLIBC_PREFIX))
-PREFIX_CPPFLAGS := -isystem $(GLIBC_PREFIX)/include
-PREFIX_LINK := -B$(GLIBC_PREFIX)/lib -L$(GLIBC_PREFIX)/lib
-SHARED_RPATH := -Wl,-rpath,'$$ORIGIN:$(GLIBC_PREFIX)/lib'
-INTERP := -Wl,--dynamic-linker=$(GLIBC_PREFIX)/lib/$(LDSO_NAME)
-else
-PREFIX_CPPFLAGS :=
-PREFIX_LINK :=
-SHARED_RPATH := -Wl,-rpath,'$$ORIGIN'
-INTERP :=
-endif
+include toolchain.mk
 
 # The selftests' own flags (tools/testing/selftests/rseq/Makefile), with the uapi headers they need
 # taken from the same kernel tree rather than from the toolchain's (older) linux-libc-dev.
@@ -74,9 +52,6 @@ logged = mkdir -p $(LOGS) && { $(2); } > $(LOGS)/$(1).log 2>&1 || { cat $(LOGS)/
 # (a comma inside $(call ...) would split its arguments)
 WRAP := -Wl,--wrap=syscall
 
-FREESTANDING := -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns -fno-stack-protector \
-  -fvisibility=hidden -fPIC -O2 -g -Wall
-
 .PHONY: all
 all: $(OUT)/libprobe-client.so \
   $(addprefix $(OUT)/shared/,$(TESTS) run_param_test.sh) \
@@ -90,7 +65,7 @@ $(KHDR)/linux/%.h: $(SELFTESTS)/include/uapi/linux/%.h | $(KHDR)/linux
 HEADERS := $(KHDR)/linux/auxvec.h $(KHDR)/linux/membarrier.h $(KHDR)/linux/rseq.h
 
 $(OBJ)/rseqprobe.fs.o: rseqprobe.c rseqprobe.h | $(OBJ)
-	$(CC) -std=gnu11 -I. $(FREESTANDING) -c $< -o $@
+	$(CC) -std=gnu11 -O2 -g -Wall -fno-stack-protector -fPIC -I. $(FREESTANDING) -c $< -o $@
 $(OBJ)/client-observer.shared.o: client-observer.c rseqprobe.h | $(OBJ)
 	$(CC) -std=gnu11 -O2 -g -Wall -fPIC -I. $(PREFIX_CPPFLAGS) -c $< -o $@
 $(OBJ)/client-observer.static.o: client-observer.c rseqprobe.h | $(OBJ)

@@ -13,14 +13,8 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { Log } from '../util/log.js';
-import {
-  compareDebianVersions,
-  parseDeb822,
-  sha256Files,
-  sourceVersions,
-  upstreamVersion,
-} from './debian.js';
-import { DEFAULT_MIRROR, SourceError } from './sources.js';
+import { compareDebianVersions, parseDeb822, sha256Files, upstreamVersion } from './debian.js';
+import { DEFAULT_MIRROR, httpGet, packageVersions, SourceError } from './sources.js';
 
 export interface SelftestsConfig {
   suite?: string;
@@ -54,17 +48,6 @@ export interface SelftestsSource {
   url: string;
 }
 
-async function get(url: string): Promise<Response> {
-  let res: Response;
-  try {
-    res = await fetch(url, { redirect: 'follow' });
-  } catch (e) {
-    throw new SourceError(`download of ${url} failed: ${(e as Error).cause ?? (e as Error).message}`);
-  }
-  if (!res.ok || !res.body) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`);
-  return res;
-}
-
 /** The `linux` versions a suite's Sources index lists, newest first; cached per day. */
 async function linuxVersions(mirror: string, suite: string, cacheDir: string, log: Log) {
   const day = new Date().toISOString().slice(0, 10);
@@ -75,16 +58,8 @@ async function linuxVersions(mirror: string, suite: string, cacheDir: string, lo
     return JSON.parse(await readFile(cached, 'utf8')) as { version: string; directory: string }[];
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
   log.info(`resolving the newest linux source package in ${suite} (${url})`);
-  const res = await get(url);
-  const xz = await execa('xz', ['-dc'], {
-    input: Buffer.from(await res.arrayBuffer()),
-    encoding: 'utf8',
-    reject: false,
-    maxBuffer: 512 * 2 ** 20,
-  });
-  const versions = sourceVersions(parseDeb822(String(xz.stdout)), 'linux').sort((x, y) =>
-    compareDebianVersions(y.version, x.version),
-  );
+  const res = await httpGet(url);
+  const versions = await packageVersions(res, 'linux');
   if (!versions.length) throw new SourceError(`no linux source package in ${suite} (${url})`);
   await mkdir(join(cached, '..'), { recursive: true });
   await writeFile(cached, JSON.stringify(versions));
@@ -174,7 +149,7 @@ async function fetchSelftests(
     if (existsSync(missing)) continue;
     let dscText: string;
     try {
-      dscText = await (await get(dscUrl)).text();
+      dscText = await (await httpGet(dscUrl)).text();
     } catch (e) {
       if (/HTTP 404/.test((e as Error).message)) {
         log.warn(`${mirror} lists linux ${c.version} in ${suite}, but its pool has no .dsc for it`);
@@ -214,7 +189,7 @@ async function streamSubset(url: string, sha256: string, dir: string, log: Log):
   await mkdir(tmp, { recursive: true });
   try {
     log.info(`streaming the rseq selftests out of ${url}`);
-    const res = await get(url);
+    const res = await httpGet(url);
     const h = createHash('sha256');
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
     body.on('data', (b: Buffer) => h.update(b));

@@ -14,7 +14,13 @@ import { execa } from 'execa';
 import type { GlibcEntry } from '../matrix/schema.js';
 import { HostError, NO_SPACE } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { compareDebianVersions, parseDeb822, sha256Files, sourceVersions, upstreamVersion } from './debian.js';
+import {
+  compareDebianVersions,
+  parseDeb822,
+  sha256Files,
+  sourceVersions,
+  upstreamVersion,
+} from './debian.js';
 
 export const DEFAULT_MIRROR = 'http://deb.debian.org/debian';
 
@@ -71,7 +77,7 @@ async function sha256File(path: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function httpGet(url: string): Promise<Response> {
+export async function httpGet(url: string): Promise<Response> {
   let res: Response;
   try {
     res = await fetch(url, { redirect: 'follow' });
@@ -141,23 +147,36 @@ async function suiteVersions(
     log.warn(`${(e as Error).message}; using the cached index ${older} instead`);
     return JSON.parse(await readFile(join(indexDir, older), 'utf8'));
   }
-  const xz = await execa('xz', ['-dc'], {
-    input: Buffer.from(await res.arrayBuffer()),
-    encoding: 'utf8',
-    reject: false,
-    maxBuffer: 512 * 2 ** 20,
-  });
-  const versions = sourceVersions(parseDeb822(String(xz.stdout)), 'glibc').sort((x, y) =>
-    compareDebianVersions(y.version, x.version),
-  );
+  const versions = await packageVersions(res, 'glibc');
   if (!versions.length) throw new SourceError(`no glibc source package in ${suite} (${url})`);
   await mkdir(indexDir, { recursive: true });
   await writeWhole(cached, JSON.stringify(versions));
   return versions;
 }
 
+/** The versions of a source package that a suite's Sources.xz (the response) lists, newest first. */
+export async function packageVersions(
+  sourcesXz: Response,
+  pkg: string,
+): Promise<{ version: string; directory: string }[]> {
+  const xz = await execa('xz', ['-dc'], {
+    input: Buffer.from(await sourcesXz.arrayBuffer()),
+    encoding: 'utf8',
+    reject: false,
+    maxBuffer: 512 * 2 ** 20,
+  });
+  return sourceVersions(parseDeb822(String(xz.stdout)), pkg).sort((x, y) =>
+    compareDebianVersions(y.version, x.version),
+  );
+}
+
 /** A .dsc from the cache or the mirror; undefined when the mirror has no such file (404). */
-async function fetchDsc(mirror: string, directory: string, version: string, cacheDir: string): Promise<string | undefined> {
+async function fetchDsc(
+  mirror: string,
+  directory: string,
+  version: string,
+  cacheDir: string,
+): Promise<string | undefined> {
   const dscName = `glibc_${version.replace(/^\d+:/, '')}.dsc`;
   const dscPath = join(cacheDir, 'sources', 'dsc', dscName);
   if (existsSync(dscPath)) return dscPath;
@@ -206,7 +225,9 @@ export async function resolveSource(
         ({ version, directory } = c);
         break;
       }
-      log.warn(`${mirror} lists glibc ${c.version} in ${entry.debian.suite}, but its pool has no .dsc for it`);
+      log.warn(
+        `${mirror} lists glibc ${c.version} in ${entry.debian.suite}, but its pool has no .dsc for it`,
+      );
     }
     if (!dscPath) throw new SourceError(`no .dsc of glibc ${wanted} (${entry.debian.suite}) on ${mirror}`);
     const dscName = `glibc_${version.replace(/^\d+:/, '')}.dsc`;

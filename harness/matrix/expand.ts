@@ -73,28 +73,18 @@ export type Resolution =
 /** The expectation of one cell: the stage's own applicability first, then the most specific rule. */
 export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCoords): Resolution {
   const stage = stageDef(cell.stage);
-  if (stage?.scenarios && !stage.scenarios.includes(cell.scenario)) {
+  // The stage's own applicability: a scenario it does not run in, a link it has no meaning for.
+  const notHere =
+    stage?.scenarios && !stage.scenarios.includes(cell.scenario)
+      ? `the stage does not run in the ${cell.scenario} scenario`
+      : stage && !stage.links.includes(cell.link)
+        ? `the stage does not apply to ${cell.link} links`
+        : undefined;
+  if (notHere)
     return {
       kind: 'ok',
-      expected: {
-        state: 'skip',
-        registered: null,
-        rule: -1,
-        why: stage.notApplicable ?? `the stage does not run in the ${cell.scenario} scenario`,
-      },
+      expected: { state: 'skip', registered: null, rule: -1, why: stage?.notApplicable ?? notHere },
     };
-  }
-  if (stage && !stage.links.includes(cell.link)) {
-    return {
-      kind: 'ok',
-      expected: {
-        state: 'skip',
-        registered: null,
-        rule: -1,
-        why: stage.notApplicable ?? `the stage does not apply to ${cell.link} links`,
-      },
-    };
-  }
   let best = -1;
   let bestSpec = -1;
   let tie = -1;

@@ -4,7 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
 import type { SelftestsSource } from '../build/selftests.js';
@@ -12,7 +12,7 @@ import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import type { ClientDef, Link } from '../matrix/catalogue.js';
 import { errorMessage } from '../util/errors.js';
-import { type ClientSetup, probeSourceDigest } from './execute.js';
+import { type ClientSetup, probeSourceDigest, publishComplete } from './execute.js';
 import { IN_CONTAINER } from './plan.js';
 
 export interface CompiledClients {
@@ -67,12 +67,7 @@ export async function compileClients(
     });
     if (r.timedOut) throw new Error('compiling the rseq selftests timed out');
     await writeFile(join(tmp, 'make.log'), `${r.stdout}\n${r.stderr}`);
-    await writeFile(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
-    try {
-      await rename(tmp, binDir);
-    } catch {
-      if (!existsSync(join(binDir, '.complete'))) throw new Error(`cannot publish ${binDir}`);
-    }
+    await publishComplete(tmp, binDir);
     return { binDir, cached: false, durationMs: Date.now() - started };
   } finally {
     await rm(tmp, { recursive: true, force: true });

@@ -90,16 +90,23 @@ export async function compileProbes(
         `compiling the probes failed (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`})`,
         tail(`${r.stdout}\n${r.stderr}`, 30),
       );
-    await writeFile(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
-    try {
-      await rename(tmp, binDir);
-    } catch {
-      // Another run published the same key first: theirs is as good as ours.
-      if (!existsSync(join(binDir, '.complete'))) throw new Error(`cannot publish ${binDir}`);
-    }
+    await publishComplete(tmp, binDir);
     return { binDir, cached: false, durationMs: Date.now() - started };
   } finally {
     await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Publishes a finished cache folder: marks it complete and renames it into place. Another run that
+ * published the same key first wins; theirs is as good as ours.
+ */
+export async function publishComplete(tmp: string, dest: string): Promise<void> {
+  await writeFile(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
+  try {
+    await rename(tmp, dest);
+  } catch {
+    if (!existsSync(join(dest, '.complete'))) throw new Error(`cannot publish ${dest}`);
   }
 }
 
