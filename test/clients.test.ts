@@ -277,3 +277,12 @@ t.test("exit statuses above 192 are the program's own, not signals", async (t) =
   t.same(decodeExit(134, name), { exitCode: null, signal: 'SIG6', timedOut: false });
   t.same(decodeExit(124, name), { exitCode: null, signal: null, timedOut: true });
 });
+
+t.test('a thousand observer lines keep one per distinct answer', async (t) => {
+  const { distinctAnswers } = await import('../harness/probe/execute.js');
+  const lines = Array.from({ length: 1000 }, (_, i) => ({ ...observerLine(), pid: i + 2, tid: i + 2 }));
+  lines[500] = { ...testOwned(), pid: 9, tid: 9 };
+  const kept = distinctAnswers(lines);
+  t.equal(kept.length, 2, 'the odd one out is kept');
+  t.equal(kept[1]?.pid, 9);
+});

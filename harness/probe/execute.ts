@@ -265,9 +265,11 @@ export async function runProbes(opts: {
       // A client: its own output is its verdict's evidence; strace does not watch it.
       const stdout = await read('stdout');
       if (stdout.trim()) run.stdoutTail = tail(stdout, 15);
-      const observations = inv.renameTo
+      const all = inv.renameTo
         ? parsed.observations.map((o) => ({ ...o, stage: inv.renameTo as string }))
         : parsed.observations;
+      const observations = distinctAnswers(all);
+      if (observations.length < all.length) run.observerLines = all.length;
       results.set(inv.cell, { ...parsed, observations, run });
       continue;
     }
@@ -287,6 +289,22 @@ export async function runProbes(opts: {
     });
   }
   return results;
+}
+
+/**
+ * run_param_test.sh starts over a thousand processes, each writing its observer line: keep one line per
+ * distinct answer (everything but pid and tid), in order, so a cell stays small and still shows any
+ * process that saw something else.
+ */
+export function distinctAnswers(obs: readonly Observation[]): Observation[] {
+  const seen = new Set<string>();
+  return obs.filter((o) => {
+    const { pid: _pid, tid: _tid, ...answer } = o;
+    const key = JSON.stringify(answer);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 const ms = (st: StatusLine) => Math.round(st.durationMs * 10) / 10;

@@ -164,6 +164,11 @@ export interface ProbeRun {
   /** A client's standard output (the selftests print their progress there). */
   stdoutTail?: string;
   /**
+   * Clients whose processes wrote more observer lines than the cell keeps (run_param_test.sh): how many
+   * there were; `observations` then holds one line per distinct answer.
+   */
+  observerLines?: number;
+  /**
    * The same invocation run again under strace (the outside observer). Its durationMs minus the
    * untraced one is strace's overhead. Absent when strace did not run (see the cell's straceReason).
    */
