@@ -10,8 +10,8 @@ import {
   type Verdict,
   verdictFor,
 } from '../harness/compare/compare.js';
-import type { CellResult, CellStatus, Results } from '../harness/results/types.js';
 import { cloneResults, summarize } from '../harness/report/synthetic.js';
+import type { CellResult, CellStatus, Results } from '../harness/results/types.js';
 
 const small = JSON.parse(
   readFileSync(new URL('./fixtures/results/small.json', import.meta.url), 'utf8'),
@@ -218,10 +218,14 @@ t.test('the compare command: a copy with one cell flipped to fail exits 1 and na
   writeFileSync(join(dir, 'old.json'), JSON.stringify(base));
   writeFileSync(join(dir, 'new.json'), JSON.stringify(flipped));
   const cli = join(process.cwd(), 'dist/harness/cli/main.js');
-  const r = await execa('node', [cli, 'compare', join(dir, 'old.json'), join(dir, 'new.json')], { reject: false });
+  const r = await execa('node', [cli, 'compare', join(dir, 'old.json'), join(dir, 'new.json')], {
+    reject: false,
+  });
   t.equal(r.exitCode, 1);
   t.match(r.stdout, victim.id);
   t.match(r.stdout, /NEW-FAIL/);
-  const same = await execa('node', [cli, 'compare', join(dir, 'old.json'), join(dir, 'old.json')], { reject: false });
+  const same = await execa('node', [cli, 'compare', join(dir, 'old.json'), join(dir, 'old.json')], {
+    reject: false,
+  });
   t.equal(same.exitCode, 0, 'no change, no failure');
 });

@@ -50,14 +50,19 @@ t.test('a .dsc and a Sources index', async (t) => {
   const [p] = parseDeb822(dsc);
   t.equal(p?.get('Version'), '2.36-9+deb12u14');
   t.same(sha256Files(p!), [
-    { sha256: 'a543c02070d46ccaf866957efd13f10c924daa74c86a90a0254db09a92a708ee', size: 19363988, name: 'glibc_2.36.orig.tar.xz' },
+    {
+      sha256: 'a543c02070d46ccaf866957efd13f10c924daa74c86a90a0254db09a92a708ee',
+      size: 19363988,
+      name: 'glibc_2.36.orig.tar.xz',
+    },
     {
       sha256: 'cf4ac9cd98185452cae3ef34e2e4ee12753e3d93fd0c62c61396d4a47eec902f',
       size: 918488,
       name: 'glibc_2.36-9+deb12u14.debian.tar.xz',
     },
   ]);
-  const sources = 'Package: glibc\nVersion: 2.43-6\nDirectory: pool/main/g/glibc\n\nPackage: other\nVersion: 9\nDirectory: x\n\nPackage: glibc\nVersion: 2.43-7\nDirectory: pool/main/g/glibc\n';
+  const sources =
+    'Package: glibc\nVersion: 2.43-6\nDirectory: pool/main/g/glibc\n\nPackage: other\nVersion: 9\nDirectory: x\n\nPackage: glibc\nVersion: 2.43-7\nDirectory: pool/main/g/glibc\n';
   t.same(
     sourceVersions(parseDeb822(sources), 'glibc').map((v) => v.version),
     ['2.43-6', '2.43-7'],

@@ -14,7 +14,11 @@ const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as
 t.test('every bad matrix fails with its exact one-line message', async (t) => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   t.ok(files.length >= 25, `corpus has ${files.length} bad matrices`);
-  t.same(files.map((f) => f.replace(/\.yaml$/, '')).sort(), Object.keys(expected).sort(), 'every file has a message');
+  t.same(
+    files.map((f) => f.replace(/\.yaml$/, '')).sort(),
+    Object.keys(expected).sort(),
+    'every file has a message',
+  );
   for (const f of files) {
     const path = join(dir, f);
     const want = expected[f.replace(/\.yaml$/, '')];
@@ -40,12 +44,27 @@ t.test('the stock matrix expands to every glibc x variant x link x scenario x st
     'only static cells are skipped, by the stage itself',
   );
   const clientSkips = m.cells.filter((c) => c.stage.startsWith('client:') && c.expected.state === 'skip');
-  t.equal(clientSkips.filter((c) => c.expected.rule === -1).length, 5 * 2 * 2 * 3, 'clients: default scenario only');
-  t.equal(clientSkips.filter((c) => c.expected.rule >= 0).length, 2 * 2, 'the percpu selftests: shared only, by rule');
-  t.ok(skips.some((c) => c.id === 'bookworm/stock/static/default/preload-ctor'), 'LD_PRELOAD stages do not apply to static links');
+  t.equal(
+    clientSkips.filter((c) => c.expected.rule === -1).length,
+    5 * 2 * 2 * 3,
+    'clients: default scenario only',
+  );
+  t.equal(
+    clientSkips.filter((c) => c.expected.rule >= 0).length,
+    2 * 2,
+    'the percpu selftests: shared only, by rule',
+  );
+  t.ok(
+    skips.some((c) => c.id === 'bookworm/stock/static/default/preload-ctor'),
+    'LD_PRELOAD stages do not apply to static links',
+  );
   const byId = new Map(m.cells.map((c) => [c.id, c]));
   t.equal(byId.get('bookworm/stock/shared/default/main')?.expected.state, 'registered');
-  t.equal(byId.get('bookworm/stock/shared/tunable-off/main')?.expected.state, 'unregistered', 'the more specific rule wins');
+  t.equal(
+    byId.get('bookworm/stock/shared/tunable-off/main')?.expected.state,
+    'unregistered',
+    'the more specific rule wins',
+  );
   t.equal(byId.get('bookworm/stock/shared/tunable-off/main')?.expected.rule, 2);
   t.equal(byId.get('bullseye/stock/static/default/thread')?.expected.state, 'unregistered');
   t.match(m.digest, /^[0-9a-f]{64}$/);
@@ -64,16 +83,26 @@ t.test('specificity and ambiguity', async (t) => {
   t.equal(specificity(rules[4]!), 1, "'*' is no constraint");
   const cell = { glibc: 'g', variant: 'v', link: 'static' as const, scenario: 'default', stage: 'main' };
   t.match(resolveExpectation(rules, cell), { kind: 'ok', expected: { state: 'unregistered', rule: 1 } });
-  t.match(resolveExpectation(rules, { ...cell, link: 'shared' }), { kind: 'ok', expected: { state: 'registered', rule: 2 } });
+  t.match(resolveExpectation(rules, { ...cell, link: 'shared' }), {
+    kind: 'ok',
+    expected: { state: 'registered', rule: 2 },
+  });
   t.match(resolveExpectation(rules, { ...cell, stage: 'audit-version', link: 'shared' }), {
     kind: 'ok',
     expected: { state: 'unavailable' },
   });
-  t.match(resolveExpectation(rules, { ...cell, stage: 'exe-ctor' }), { kind: 'ok', expected: { state: 'skip', registered: null } });
-  t.match(resolveExpectation(rules, { ...cell, stage: 'ifunc-preload' }), {
+  t.match(resolveExpectation(rules, { ...cell, stage: 'exe-ctor' }), {
     kind: 'ok',
-    expected: { state: 'skip', rule: -1 },
-  }, 'a stage that does not apply to the link is skipped before any rule');
+    expected: { state: 'skip', registered: null },
+  });
+  t.match(
+    resolveExpectation(rules, { ...cell, stage: 'ifunc-preload' }),
+    {
+      kind: 'ok',
+      expected: { state: 'skip', rule: -1 },
+    },
+    'a stage that does not apply to the link is skipped before any rule',
+  );
   t.same(resolveExpectation(rules.slice(1), { ...cell, stage: 'thread' }), { kind: 'uncovered' });
   const clash: ExpectRuleDoc[] = [
     { match: { stage: 'main' }, expect: 'registered', why: 'a' },
@@ -84,7 +113,11 @@ t.test('specificity and ambiguity', async (t) => {
     { match: { stage: 'main' }, expect: 'registered', why: 'a' },
     { match: { link: 'static' }, expect: 'registered', why: 'b' },
   ];
-  t.match(resolveExpectation(agree, cell), { kind: 'ok', expected: { rule: 0 } }, 'equal rules that agree are fine');
+  t.match(
+    resolveExpectation(agree, cell),
+    { kind: 'ok', expected: { rule: 0 } },
+    'equal rules that agree are fine',
+  );
 });
 
 t.test('filters', async (t) => {
@@ -100,8 +133,16 @@ t.test('filters', async (t) => {
   t.equal(pick('stage=main|thread').length, 32);
   t.equal(pick('stage!=main|thread').length, 320);
   t.equal(pick('stage=pre*').length, 48);
-  t.throws(() => parseFilter('stag=main'), new InputError('--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, link, scenario, stage'));
-  t.throws(() => parseFilter('main'), new InputError('--filter: "main" is not of the form axis=pattern or axis!=pattern'));
+  t.throws(
+    () => parseFilter('stag=main'),
+    new InputError(
+      '--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, link, scenario, stage',
+    ),
+  );
+  t.throws(
+    () => parseFilter('main'),
+    new InputError('--filter: "main" is not of the form axis=pattern or axis!=pattern'),
+  );
   t.throws(() => parseFilter(' , '), new InputError('--filter: the expression is empty'));
   t.throws(() => parseFilter('stage=main|'), new InputError('--filter: "stage=main|" has an empty pattern'));
 });

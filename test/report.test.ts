@@ -4,8 +4,8 @@ import t from 'tap';
 import { Parser } from 'tap-parser';
 import { CLIENT_CSS, CLIENT_JS } from '../harness/report/client.js';
 import {
-  capTail,
   CELL_KEYS,
+  capTail,
   encodeReport,
   expandTemplate,
   type ReportData,

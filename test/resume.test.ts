@@ -2,11 +2,22 @@ import t from 'tap';
 import { parseJournal } from '../harness/results/resume.js';
 import { InputError } from '../harness/util/errors.js';
 
-const run = (digest: string) => JSON.stringify({ type: 'run', run: { id: 'r1', matrix: { path: 'm.yaml', name: 'm', digest } }, environment: {} });
+const run = (digest: string) =>
+  JSON.stringify({
+    type: 'run',
+    run: { id: 'r1', matrix: { path: 'm.yaml', name: 'm', digest } },
+    environment: {},
+  });
 const cell = (id: string, status: string) => JSON.stringify({ type: 'cell', cell: { id, status } });
 
 t.test('a journal cut short by kill -9', async (t) => {
-  const text = [run('d1'), cell('a', 'pass'), cell('b', 'error'), cell('c', 'fail'), '{"type":"cell","cell":{"id":"d"'].join('\n');
+  const text = [
+    run('d1'),
+    cell('a', 'pass'),
+    cell('b', 'error'),
+    cell('c', 'fail'),
+    '{"type":"cell","cell":{"id":"d"',
+  ].join('\n');
   const saved = parseJournal(text, 'out/journal.jsonl', 'd1');
   t.same(
     saved?.cells.map((c) => c.id),
@@ -19,7 +30,9 @@ t.test('a journal cut short by kill -9', async (t) => {
 t.test('refusals', async (t) => {
   t.throws(
     () => parseJournal([run('d1'), cell('a', 'pass')].join('\n'), 'out/journal.jsonl', 'd2'),
-    new InputError('out/journal.jsonl:1: run.matrix.digest: this journal is of another matrix (or an edited one); cannot resume'),
+    new InputError(
+      'out/journal.jsonl:1: run.matrix.digest: this journal is of another matrix (or an edited one); cannot resume',
+    ),
   );
   t.throws(
     () => parseJournal([run('d1'), 'garbage', cell('a', 'pass')].join('\n'), 'out/journal.jsonl', 'd1'),

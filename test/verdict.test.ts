@@ -15,8 +15,11 @@ const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   patches: [],
   expected: { state, registered: state === 'skip' ? null : state === 'registered', rule: 0, why: 'w' },
 });
-const obs = (kernel: Observation['kernel'], glibc: Partial<Observation['glibc']> = {}, stage = 'main'): Observation =>
-  observation(stage, kernel, glibc);
+const obs = (
+  kernel: Observation['kernel'],
+  glibc: Partial<Observation['glibc']> = {},
+  stage = 'main',
+): Observation => observation(stage, kernel, glibc);
 const run = (over: Partial<ProbeRun> = {}): ProbeRun => ({
   command: 'probe main',
   exitCode: 0,

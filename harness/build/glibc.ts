@@ -19,11 +19,11 @@ import type { SuiteImages } from '../docker/images.js';
 import type { GlibcEntry, VariantEntry } from '../matrix/schema.js';
 import { EngineLostError, errorMessage, isNoSpace, NO_SPACE } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { IMAGES_DIR } from '../util/paths.js';
 import type { ReadyBuild } from './build.js';
 import { buildKey } from './build.js';
 import { touchEntry } from './cache.js';
 import { withLock } from './lock.js';
-import { IMAGES_DIR } from '../util/paths.js';
 import {
   BASE_CONFIGURE,
   BUILD_PATHS,
@@ -38,6 +38,7 @@ export async function buildScript(): Promise<string> {
   scriptText ??= await readFile(join(IMAGES_DIR, BUILD_SCRIPT_FILE), 'utf8');
   return scriptText;
 }
+
 import type { ResolvedSource } from './sources.js';
 
 export interface PatchFile {
@@ -47,7 +48,7 @@ export interface PatchFile {
   sha256: string;
 }
 
-export type BuildProgress = (ev: { build: string; phase?: Phase; compiled?: number; note?: string }) => void
+export type BuildProgress = (ev: { build: string; phase?: Phase; compiled?: number; note?: string }) => void;
 
 export interface GlibcBuildContext {
   session: ContainerSession;
@@ -210,7 +211,10 @@ export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec):
       const m = await runBuild(ctx, spec, key, dir, base);
       return ready(spec, key, dir, m, false);
     },
-    () => ctx.log.info(`${spec.glibc.id}/${spec.variant.id}: waiting for build ${key}, which another job or run is making`),
+    () =>
+      ctx.log.info(
+        `${spec.glibc.id}/${spec.variant.id}: waiting for build ${key}, which another job or run is making`,
+      ),
   );
 }
 
@@ -305,7 +309,11 @@ async function runBuild(
         .then(() => (r.logError ? writeFile(failedLog, log) : cp(logFile, failedLog)))
         .then(
           () => failedLog,
-          () => rm(failedLog, { force: true }).then(() => undefined, () => undefined),
+          () =>
+            rm(failedLog, { force: true }).then(
+              () => undefined,
+              () => undefined,
+            ),
         );
       if (r.exitCode === PATCH_FAILED_EXIT && failedPatch)
         throw new BuildError(

@@ -52,8 +52,18 @@ async function coldRatio(): Promise<void> {
     const [r, harnessSec] = await timed(() =>
       execa(
         'node',
-        [cli, 'run', join(ROOT, 'matrices/pristine-2.36.yaml'), '--cache', tmpCache, '--out', join(tmpCache, 'out'),
-          '--filter', 'link=shared,scenario=default,stage=main', '--json'],
+        [
+          cli,
+          'run',
+          join(ROOT, 'matrices/pristine-2.36.yaml'),
+          '--cache',
+          tmpCache,
+          '--out',
+          join(tmpCache, 'out'),
+          '--filter',
+          'link=shared,scenario=default,stage=main',
+          '--json',
+        ],
         { reject: false },
       ),
     );
@@ -62,11 +72,17 @@ async function coldRatio(): Promise<void> {
     const build = results.builds[0];
     const key = build?.key ?? '';
     const buildSec = (build?.durationMs ?? 0) / 1000;
-    const manifest = JSON.parse(readFileSync(join(tmpCache, 'builds', key, 'manifest.json'), 'utf8')) as Manifest;
-    const image = (await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', 'rseq-matrix/toolchain'])).stdout
+    const manifest = JSON.parse(
+      readFileSync(join(tmpCache, 'builds', key, 'manifest.json'), 'utf8'),
+    ) as Manifest;
+    const image = (
+      await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', 'rseq-matrix/toolchain'])
+    ).stdout
       .split('\n')
       .find((t) => t.includes(':bookworm-'));
-    const tarball = (await execa('sh', ['-c', `ls ${tmpCache}/sources/blobs/*glibc_2.36.orig.tar.xz`])).stdout.trim();
+    const tarball = (
+      await execa('sh', ['-c', `ls ${tmpCache}/sources/blobs/*glibc_2.36.orig.tar.xz`])
+    ).stdout.trim();
     const jobs = availableParallelism();
     const script = [
       'set -e; mkdir -p /w/src /w/build; tar -xf /in/src.tar.xz -C /w/src --strip-components=1',
@@ -76,12 +92,36 @@ async function coldRatio(): Promise<void> {
       `make -j${jobs} >/dev/null 2>&1; make -j${jobs} install >/dev/null 2>&1`,
       'e=$(date +%s%N); echo $(( (e - s) / 1000000 ))',
     ].join('\n');
-    const plain = await execa('docker', ['run', '--rm', '--network', 'none', '-v', `${tarball}:/in/src.tar.xz:ro`, image ?? '', 'bash', '-c', script]);
+    const plain = await execa('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${tarball}:/in/src.tar.xz:ro`,
+      image ?? '',
+      'bash',
+      '-c',
+      script,
+    ]);
     const plainSec = Number(plain.stdout.trim().split('\n').pop()) / 1000;
-    const harnessBuildSec = (manifest.phases.configure ?? 0) / 1000 + (manifest.phases.make ?? 0) / 1000 + (manifest.phases.install ?? 0) / 1000;
-    add('cold build, harness (whole run incl. fetch, unpack, checksums, probes)', `${harnessSec.toFixed(0)} s`, 'information', null);
+    const harnessBuildSec =
+      (manifest.phases.configure ?? 0) / 1000 +
+      (manifest.phases.make ?? 0) / 1000 +
+      (manifest.phases.install ?? 0) / 1000;
+    add(
+      'cold build, harness (whole run incl. fetch, unpack, checksums, probes)',
+      `${harnessSec.toFixed(0)} s`,
+      'information',
+      null,
+    );
     add('cold build, harness build phase', `${buildSec.toFixed(0)} s`, 'information', null);
-    add('cold build, plain configure+make+install', `${plainSec.toFixed(0)} s (same phases in the harness: ${harnessBuildSec.toFixed(0)} s)`, 'information', null);
+    add(
+      'cold build, plain configure+make+install',
+      `${plainSec.toFixed(0)} s (same phases in the harness: ${harnessBuildSec.toFixed(0)} s)`,
+      'information',
+      null,
+    );
     quietColdMs = manifest.durationMs;
     const ratio = buildSec / plainSec;
     add('cold build ratio harness/plain', ratio.toFixed(3), '<= 1.05', ratio <= 1.05);
@@ -96,7 +136,10 @@ async function incrementalRatios(): Promise<void> {
   const manifests = new Map<string, Manifest>();
   for (const e of entries) {
     try {
-      manifests.set(e.key, JSON.parse(readFileSync(join(cache, 'builds', e.key, 'manifest.json'), 'utf8')) as Manifest);
+      manifests.set(
+        e.key,
+        JSON.parse(readFileSync(join(cache, 'builds', e.key, 'manifest.json'), 'utf8')) as Manifest,
+      );
     } catch {
       /* damaged entries are not measured */
     }
@@ -117,7 +160,13 @@ async function incrementalRatios(): Promise<void> {
       ratio <= 0.15,
     );
   }
-  if (!any) add('incremental / cold', 'no incremental build in the cache: run `npm run matrix` first', '<= 0.15', null);
+  if (!any)
+    add(
+      'incremental / cold',
+      'no incremental build in the cache: run `npm run matrix` first',
+      '<= 0.15',
+      null,
+    );
 }
 
 /** 3 and 4: the default matrix again, everything cached. */
@@ -125,16 +174,33 @@ async function warmRerun(): Promise<void> {
   const out = mkdtempSync(join(tmpdir(), 'rm-bench-warm-'));
   try {
     const [r, sec] = await timed(() =>
-      execa('node', [cli, 'run', join(ROOT, 'matrices/rseq.yaml'), '--out', out, '--json'], { reject: false }),
+      execa('node', [cli, 'run', join(ROOT, 'matrices/rseq.yaml'), '--out', out, '--json'], {
+        reject: false,
+      }),
     );
     const o = JSON.parse(r.stdout || '{}') as { results?: string };
     const results = JSON.parse(readFileSync(o.results ?? '', 'utf8')) as Results;
     const rebuilt = results.builds.filter((b) => !b.cached && b.key).length;
-    add('warm rerun of the default matrix', `${sec.toFixed(1)} s (${results.cells.length} cells, ${rebuilt} builds not from the cache)`, '<= 60 s', sec <= 60 && rebuilt === 0);
+    add(
+      'warm rerun of the default matrix',
+      `${sec.toFixed(1)} s (${results.cells.length} cells, ${rebuilt} builds not from the cache)`,
+      '<= 60 s',
+      sec <= 60 && rebuilt === 0,
+    );
     const probed = results.cells.filter((c) => c.probe);
     const avg = probed.reduce((a, c) => a + (c.probe?.durationMs ?? 0), 0) / Math.max(1, probed.length);
-    add('probe phase per cell (the probe process, averaged)', `${avg.toFixed(1)} ms over ${probed.length} cells`, 'information', null);
-    add('run time per measured cell (wall / cells)', `${((sec * 1000) / Math.max(1, probed.length)).toFixed(1)} ms`, 'information', null);
+    add(
+      'probe phase per cell (the probe process, averaged)',
+      `${avg.toFixed(1)} ms over ${probed.length} cells`,
+      'information',
+      null,
+    );
+    add(
+      'run time per measured cell (wall / cells)',
+      `${((sec * 1000) / Math.max(1, probed.length)).toFixed(1)} ms`,
+      'information',
+      null,
+    );
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
@@ -145,7 +211,12 @@ async function reportSize(): Promise<void> {
   const results = largeResults(10_000);
   const [html, sec] = await timed(async () => renderReport(results));
   const mb = Buffer.byteLength(html) / 1e6;
-  add('report of 10,000 cells: size', `${mb.toFixed(2)} MB (rendered in ${sec.toFixed(2)} s)`, '< 5 MB', mb < 5);
+  add(
+    'report of 10,000 cells: size',
+    `${mb.toFixed(2)} MB (rendered in ${sec.toFixed(2)} s)`,
+    '< 5 MB',
+    mb < 5,
+  );
   let chromium: typeof import('playwright-core').chromium;
   try {
     ({ chromium } = await import('playwright-core'));
@@ -158,7 +229,15 @@ async function reportSize(): Promise<void> {
   writeFileSync(file, html);
   const browser = await chromium.launch({
     executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
   });
   try {
     const times: number[] = [];
@@ -186,11 +265,17 @@ async function main(): Promise<void> {
   await incrementalRatios();
   if (!args.has('--no-warm')) await warmRerun();
   await reportSize();
-  const lines = rows.map((r) => `${r.ok === null ? '    ' : r.ok ? 'ok  ' : 'MISS'} ${r.what}: ${r.value}  [target ${r.target}]`);
+  const lines = rows.map(
+    (r) => `${r.ok === null ? '    ' : r.ok ? 'ok  ' : 'MISS'} ${r.what}: ${r.value}  [target ${r.target}]`,
+  );
   process.stdout.write(`${lines.join('\n')}\n`);
   mkdirSync(join(ROOT, 'reports'), { recursive: true });
-  writeFileSync(join(ROOT, 'reports', 'bench.json'), `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 1)}\n`);
-  if (!args.has('--cold')) process.stdout.write('(add --cold for the harness/plain cold build ratio: about 20 minutes)\n');
+  writeFileSync(
+    join(ROOT, 'reports', 'bench.json'),
+    `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 1)}\n`,
+  );
+  if (!args.has('--cold'))
+    process.stdout.write('(add --cold for the harness/plain cold build ratio: about 20 minutes)\n');
 }
 
 main().catch((e) => {

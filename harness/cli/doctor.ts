@@ -1,8 +1,9 @@
 /**
  * `rseq-matrix doctor`: what the host has and lacks for a run, each missing piece with its fix.
  */
-import { statfs } from 'node:fs/promises';
+
 import { existsSync } from 'node:fs';
+import { statfs } from 'node:fs/promises';
 import { release } from 'node:os';
 import type Docker from 'dockerode';
 import { execa } from 'execa';

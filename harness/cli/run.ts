@@ -9,26 +9,30 @@ import { arch, availableParallelism, hostname, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
 import { BuildError, type BuildProgress } from '../build/glibc.js';
-import { SourceError } from '../build/sources.js';
 import { type PrepareContext, prepareBuild } from '../build/prepare.js';
+import { ensureSelftests } from '../build/selftests.js';
+import { SourceError } from '../build/sources.js';
+import { ensureClientImage } from '../docker/client-image.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine, engineAnswers } from '../docker/engine.js';
-import { stopImageWorkOn } from '../docker/images.js';
+import { ensureSuiteImages, stopImageWorkOn } from '../docker/images.js';
 import { isClientStage, scenarioDef, stageDef } from '../matrix/catalogue.js';
 import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
-import { ensureSelftests } from '../build/selftests.js';
-import { ensureClientImage } from '../docker/client-image.js';
-import { ensureSuiteImages } from '../docker/images.js';
 import { compileClients, prepareClients } from '../probe/clients.js';
-import { type ClientSetup, compileProbes, ProbeError, readInvocationTable, runProbes } from '../probe/execute.js';
+import {
+  type ClientSetup,
+  compileProbes,
+  ProbeError,
+  readInvocationTable,
+  runProbes,
+} from '../probe/execute.js';
 import { type Shard, shardCells, shardLabel } from '../results/merge.js';
 import { readSavedRun } from '../results/resume.js';
 import { Journal, summarize, writeResults } from '../results/store.js';
 import type { BuildResult, CellResult, Environment, Results } from '../results/types.js';
 import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
-import { judge } from '../verdict/verdict.js';
 import {
   EngineLostError,
   errorMessage,
@@ -40,6 +44,7 @@ import {
 import type { Log } from '../util/log.js';
 import { IMAGES_DIR, PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
+import { judge } from '../verdict/verdict.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface RunOptions {
@@ -184,7 +189,9 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     const wanted = new Set(cells.map((c) => c.id));
     for (const c of saved.cells) if (wanted.has(c.id)) results.cells.push(c);
     results.builds.push(...saved.builds.filter((b) => b.status === 'ok'));
-    log.info(`resuming run ${saved.run.id}: ${results.cells.length} of ${cells.length} cells kept from its journal`);
+    log.info(
+      `resuming run ${saved.run.id}: ${results.cells.length} of ${cells.length} cells kept from its journal`,
+    );
   } else {
     await rm(join(outDir, 'work'), { recursive: true, force: true });
     journal.start({ type: 'run', run: results.run, environment: results.environment });
@@ -263,10 +270,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
   };
 
   try {
-    const groups = orderForBuilding(
-      groupByBuild(cells.filter((c) => !done.has(c.id))),
-      matrix.doc,
-    );
+    const groups = orderForBuilding(groupByBuild(cells.filter((c) => !done.has(c.id))), matrix.doc);
     const buildContext: PrepareContext = {
       docker: engine.docker,
       session,
@@ -325,7 +329,8 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
               compileClients(session, ready, image, selftests, PROBES_DIR, opts.cacheDir),
             thoroughTimeoutSec: 3600,
           });
-          for (const why of [setup.imageFailure, setup.selftestsFailure]) if (why) log.warn(`${first.glibc}/${first.variant}: ${why}`);
+          for (const why of [setup.imageFailure, setup.selftestsFailure])
+            if (why) log.warn(`${first.glibc}/${first.variant}: ${why}`);
           clients = setup;
           if (setup.selftests)
             clientInfo = {
@@ -334,7 +339,10 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
             };
           if (setup.image) clientInfo = { ...clientInfo, image: setup.image };
         }
-        const b = { ...buildResult(build, Date.now() - buildStarted, compiled.durationMs), ...(clientInfo ? { clients: clientInfo } : {}) };
+        const b = {
+          ...buildResult(build, Date.now() - buildStarted, compiled.durationMs),
+          ...(clientInfo ? { clients: clientInfo } : {}),
+        };
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
       } catch (e) {

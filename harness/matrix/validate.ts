@@ -242,7 +242,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
     }
     if (rule.clientFails) {
       const stages = patternList(rule.match?.stage);
-      if (!stages || !stages.every((s) => s.startsWith('client:')))
+      if (!stages?.every((s) => s.startsWith('client:')))
         fail(
           ['expect', i, 'clientFails'],
           'only a client can be expected to fail: match.stage must name client:* stages only',

@@ -14,6 +14,14 @@ export function observation(
     kernel,
     availErrno: 22,
     probeErrno: kernel === 'registered' ? 22 : 0,
-    glibc: { rseqSize: 20, rseqOffset: 2336, rseqFlags: 0, cpuId: 1, areaRegistered: true, areaLen: 32, ...glibc },
+    glibc: {
+      rseqSize: 20,
+      rseqOffset: 2336,
+      rseqFlags: 0,
+      cpuId: 1,
+      areaRegistered: true,
+      areaLen: 32,
+      ...glibc,
+    },
   };
 }
