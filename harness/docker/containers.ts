@@ -6,7 +6,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
-import { EngineLostError, errorMessage } from '../util/errors.js';
+import { EngineLostError, errorMessage, HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { engineAnswers, engineHost } from './engine.js';
 
@@ -280,7 +280,16 @@ function alive(pid: number): boolean {
 
 /** Removes the containers of runs on this host whose harness process is gone (killed with -9, say). */
 export async function removeStaleContainers(docker: Docker, log: Log): Promise<number> {
-  const list = await docker.listContainers({ all: true, filters: { label: [LABEL_SESSION] } });
+  let list: Docker.ContainerInfo[];
+  try {
+    list = await docker.listContainers({ all: true, filters: { label: [LABEL_SESSION] } });
+  } catch (e) {
+    // The engine answered the ping but refuses the most basic request: nothing can run on it.
+    throw new HostError(
+      `the Docker engine at ${engineHost()} cannot list containers: ${errorMessage(e).replace(/\s+/g, ' ').trim()}`,
+      'check the engine (`rseq-matrix doctor`)',
+    );
+  }
   let n = 0;
   for (const c of list) {
     const pid = Number(c.Labels[LABEL_PID]);

@@ -2,6 +2,8 @@
  * The Docker engine: find it, start it where none answers and we may, negotiate the API version,
  * and describe it once for the results' environment.
  */
+import { accessSync, constants, existsSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import Docker from 'dockerode';
 import type { Environment } from '../results/types.js';
 import { HostError } from '../util/errors.js';
@@ -77,6 +79,8 @@ export async function connectEngine(opts: {
     // A stop (Ctrl-C) while waiting: the caller ends the run; nothing is to be set up.
     if (opts.stop?.aborted) throw new HostError('stopped while waiting for the Docker engine');
     const where = engineHost();
+    const refused = socketNotPermitted(where);
+    if (refused) throw refused;
     if (!isLocalDefault())
       throw new HostError(
         `no Docker engine answers at DOCKER_HOST=${where}`,
@@ -94,6 +98,26 @@ export async function connectEngine(opts: {
     if (!(await ping(docker, 5000))) throw new HostError(`dockerd was started but ${where} does not answer`);
   }
   return negotiate(docker);
+}
+
+/**
+ * A unix socket that exists but that this user may not open: the engine may well be running, and
+ * starting another is not the fix.
+ */
+function socketNotPermitted(host: string): HostError | undefined {
+  if (!host.startsWith('unix://')) return undefined;
+  const path = host.slice('unix://'.length);
+  if (!existsSync(path)) return undefined;
+  try {
+    accessSync(path, constants.R_OK | constants.W_OK);
+    return undefined;
+  } catch {
+    const user = userInfo().username;
+    return new HostError(
+      `the Docker engine's socket ${path} is not permitted for ${user}`,
+      `run as root, or add ${user} to the socket's group (Debian: sudo usermod -aG docker ${user}, then log in again)`,
+    );
+  }
 }
 
 async function negotiate(docker: Docker): Promise<Engine> {
