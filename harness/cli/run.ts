@@ -122,7 +122,9 @@ export function hostEnvironment(docker: Environment['docker'] | null): Environme
 
 function reproduceCommand(matrixFile: string, c: PlannedCell): string {
   const f = `glibc=${c.glibc},variant=${c.variant},link=${c.link},scenario=${c.scenario},stage=${c.stage}`;
-  return `npx rseq-matrix run ${matrixFile} --filter '${f}'`;
+  const client = stageDef(c.stage)?.client;
+  const thorough = client?.kind === 'selftest' && client.thorough ? ' --thorough' : '';
+  return `npx rseq-matrix run ${matrixFile} --filter '${f}'${thorough}`;
 }
 
 export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
