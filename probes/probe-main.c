@@ -12,6 +12,7 @@
  */
 #define _GNU_SOURCE
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,25 @@ int main(int argc, char **argv) {
   }
 
   observe_abi("main");
+
+  /* Fault injection for the harness's own tests (test/probe-faults.integration.test.ts), given with
+     `run --probe-env RP_TEST_FAULT=KIND:STAGE`: at main, when STAGE is this run's stage, KIND is
+     segv (a null write), abort, or hang (a child that ignores SIGTERM and the parent waiting on it:
+     only killing the whole process group ends it). */
+  const char *fault = getenv("RP_TEST_FAULT");
+  const char *colon = fault ? strchr(fault, ':') : NULL;
+  if (colon && strcmp(colon + 1, stage) == 0) {
+    if (strncmp(fault, "segv:", 5) == 0) *(volatile int *)0 = 1;
+    if (strncmp(fault, "abort:", 6) == 0) abort();
+    if (strncmp(fault, "hang:", 5) == 0) {
+      pid_t child = fork();
+      if (child == 0) {
+        signal(SIGTERM, SIG_IGN);
+        for (;;) pause();
+      }
+      for (;;) pause();
+    }
+  }
 
   /* Keep the IFUNC references alive (and check the resolvers returned something). */
   if (rp_exe_ifunc() != 7) return 1;

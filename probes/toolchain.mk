@@ -16,7 +16,7 @@ else
 $(error the probes support x86_64 and aarch64, not $(MACHINE))
 endif
 
-WARN := -Wall -Wextra
+WARN := -Wall -Wextra -Werror=implicit-int -Werror=int-conversion -Werror=implicit-function-declaration
 COMMON := -std=gnu11 -O2 -g $(WARN) -fno-stack-protector -fPIC
 # Code that must run without libc (IFUNC resolvers, audit, vfork child, before TLS).
 FREESTANDING := -ffreestanding -fno-builtin -fno-tree-loop-distribute-patterns \

@@ -45,6 +45,7 @@ interface Common {
   thorough?: boolean;
   incremental?: boolean;
   shard?: string;
+  probeEnv?: string[];
 }
 
 function addCommon(cmd: Command): Command {
@@ -88,6 +89,10 @@ export function buildProgram(): Command {
       'build patched variants from the tarball instead of from the unpatched build tree',
     )
     .option(
+      '--probe-env <KEY=VALUE...>',
+      'add an environment variable to every probe and client process (e.g. LD_DEBUG=bindings); repeatable',
+    )
+    .option(
       '--shard <K/N>',
       'run only slice K of N of the selected cells (whole glibc x variant builds, dealt deterministically); join the slices with `merge`',
     )
@@ -100,6 +105,7 @@ export function buildProgram(): Command {
         rebuild: o.rebuild ?? false,
         resume: o.resume ?? false,
         thorough: o.thorough ?? false,
+        probeEnv: parseProbeEnv(o.probeEnv ?? []),
         incremental: o.incremental ?? true,
         ...(shard ? { shard } : {}),
         progress: progress.report,
@@ -292,4 +298,15 @@ async function matrixOrder(r: Results | undefined): Promise<{ order: string[] } 
 /** report.html, junit.xml and results.tap beside results.json. */
 async function reportWriter() {
   return async (r: Results, dir: string) => (await writeReports(r, dir)).html;
+}
+
+/** `--probe-env KEY=VALUE` options as an environment; a malformed one is a usage error. */
+export function parseProbeEnv(items: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const item of items) {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(item);
+    if (!m) throw new InputError(`--probe-env: "${item}" is not KEY=VALUE`);
+    env[m[1] as string] = m[2] as string;
+  }
+  return env;
 }

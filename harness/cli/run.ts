@@ -63,6 +63,8 @@ export interface RunOptions {
   shard?: Shard;
   /** Keep the cells an earlier run of the same matrix saved in OUT/journal.jsonl; run only the rest. */
   resume?: boolean;
+  /** Added to the environment of every probe and client process (`--probe-env`). */
+  probeEnv?: Record<string, string>;
   /** Also run the long client stages (client:param_test); without it they are skipped. */
   thorough?: boolean;
   /** Called with the results path and report path once they are written. */
@@ -381,7 +383,9 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       const scenarios = [...new Set(todo.map((c) => c.scenario))];
       for (const sid of scenarios) {
         if (stopping || engineLost) return;
-        const scenario = scenarioDef(sid);
+        const known = scenarioDef(sid);
+        const scenario =
+          known && opts.probeEnv ? { ...known, env: { ...known.env, ...opts.probeEnv } } : known;
         const these = todo.filter((c) => c.scenario === sid);
         if (!scenario) continue;
         const t0 = Date.now();

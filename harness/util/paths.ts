@@ -5,7 +5,8 @@ import { fileURLToPath } from 'node:url';
 /** The package root: harness/util/paths.ts runs from dist/harness/util/paths.js. */
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const PROBES_DIR = join(ROOT, 'probes');
-export const IMAGES_DIR = join(ROOT, 'images');
+/** The image recipes; RSEQ_MATRIX_IMAGES names another folder of them (same file names). */
+export const IMAGES_DIR = process.env.RSEQ_MATRIX_IMAGES || join(ROOT, 'images');
 export const PATCHES_DIR = join(ROOT, 'patches');
 
 export function defaultCacheDir(): string {
