@@ -265,11 +265,12 @@ export async function runProbes(opts: {
       // A client: its own output is its verdict's evidence; strace does not watch it.
       const stdout = await read('stdout');
       if (stdout.trim()) run.stdoutTail = tail(stdout, 15);
-      const all = inv.renameTo
-        ? parsed.observations.map((o) => ({ ...o, stage: inv.renameTo as string }))
-        : parsed.observations;
-      const observations = distinctAnswers(all);
-      if (observations.length < all.length) run.observerLines = all.length;
+      // One line per distinct answer, before valgrind's lines take the cell's stage (each stage stays).
+      const distinct = distinctAnswers(parsed.observations);
+      if (distinct.length < parsed.observations.length) run.observerLines = parsed.observations.length;
+      const observations = inv.renameTo
+        ? distinct.map((o) => ({ ...o, stage: inv.renameTo as string }))
+        : distinct;
       results.set(inv.cell, { ...parsed, observations, run });
       continue;
     }
