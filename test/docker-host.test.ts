@@ -6,12 +6,13 @@
  * The second engine has no images: the matrix is not run against it (that would need debootstrap and
  * toolchain images, minutes of work); the default engine's runs are tested elsewhere (run-stock, shard).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
+import { exited } from './helpers/process.js';
 
 const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 const SOCK = '/tmp/rm-dockerd2.sock';
@@ -36,17 +37,6 @@ async function engineVersion(host: string): Promise<{ version: string; api: stri
   if (r.exitCode !== 0) return undefined;
   const [version = '', api = ''] = r.stdout.trim().split(' ');
   return { version, api };
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
 }
 
 /** Unmounts whatever the second engine left mounted under its roots, then removes every file of it. */

@@ -42,6 +42,7 @@ import type { BuildSpec } from '../harness/build/glibc.js';
 import { imageTags } from '../harness/docker/images.js';
 import type { Results } from '../harness/results/types.js';
 import { defaultCacheDir } from '../harness/util/paths.js';
+import { exited } from './helpers/process.js';
 
 const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 const HOME_CACHE = defaultCacheDir();
@@ -410,17 +411,6 @@ function mountTmpfs(t: Test, dir: string, size: string): void {
     if (readFileSync('/proc/mounts', 'utf8').includes(` ${dir} `))
       await execa('umount', ['-l', dir], { reject: false });
     rmSync(dir, { recursive: true, force: true });
-  });
-}
-
-function exited(child: ChildProcess, ms: number): Promise<boolean> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
   });
 }
 

@@ -8,6 +8,7 @@ import { ensureSuiteImages } from '../docker/images.js';
 import { toolchainSuite } from '../matrix/expand.js';
 import type { GlibcEntry, VariantEntry } from '../matrix/schema.js';
 import { IMAGES_DIR, PATCHES_DIR } from '../util/paths.js';
+import { sharedWork } from '../util/shared.js';
 import { type ReadyBuild, stockBuild } from './build.js';
 import { ensureGlibcBuild, type GlibcBuildContext, type PatchFile, sha256File } from './glibc.js';
 import { type ResolvedSource, resolveSource } from './sources.js';
@@ -30,12 +31,7 @@ export async function prepareBuild(
   const images = await ensureSuiteImages(ctx.docker, IMAGES_DIR, toolchainSuite(entry), ctx.log);
   if (entry.source === 'stock') return stockBuild(entry, variant, images);
   const key = `${ctx.cacheDir}\0${entry.id}`;
-  let source = sources.get(key);
-  if (!source) {
-    source = resolveSource(entry, ctx.cacheDir, ctx.matrixDir, ctx.log);
-    sources.set(key, source);
-    source.catch(() => sources.delete(key));
-  }
+  const source = sharedWork(sources, key, () => resolveSource(entry, ctx.cacheDir, ctx.matrixDir, ctx.log));
   const patches: PatchFile[] = [];
   for (const name of patchNames) {
     const path = join(PATCHES_DIR, name);

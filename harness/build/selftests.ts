@@ -8,13 +8,14 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
 import type { Log } from '../util/log.js';
+import { sharedWork } from '../util/shared.js';
 import { compareDebianVersions, parseDeb822, sha256Files, upstreamVersion } from './debian.js';
-import { DEFAULT_MIRROR, httpGet, packageVersions, SourceError } from './sources.js';
+import { DEFAULT_MIRROR, httpGet, packageVersions, SourceError, writeWhole } from './sources.js';
 
 export interface SelftestsConfig {
   suite?: string;
@@ -62,7 +63,7 @@ async function linuxVersions(mirror: string, suite: string, cacheDir: string, lo
   const versions = await packageVersions(res, 'linux');
   if (!versions.length) throw new SourceError(`no linux source package in ${suite} (${url})`);
   await mkdir(join(cached, '..'), { recursive: true });
-  await writeFile(cached, JSON.stringify(versions));
+  await writeWhole(cached, JSON.stringify(versions));
   return versions;
 }
 
@@ -100,13 +101,7 @@ export function ensureSelftests(
   const version = cfg?.version ?? SELFTESTS_DEFAULT.version;
   const mirror = cfg?.mirror ?? DEFAULT_MIRROR;
   const key = `${cacheDir}\0${suite}\0${version}\0${mirror}`;
-  let p = inFlight.get(key);
-  if (!p) {
-    p = fetchSelftests(suite, version, mirror, cacheDir, log);
-    inFlight.set(key, p);
-    p.catch(() => inFlight.delete(key));
-  }
-  return p;
+  return sharedWork(inFlight, key, () => fetchSelftests(suite, version, mirror, cacheDir, log));
 }
 
 async function fetchSelftests(
@@ -117,6 +112,8 @@ async function fetchSelftests(
   log: Log,
 ): Promise<SelftestsSource> {
   const root = join(cacheDir, 'clients', 'selftests');
+  // The trees kept already, read once: every candidate is looked up in them before the mirror is asked.
+  const keptTrees = await cachedTrees(root, suite);
   let candidates: { version: string; directory: string }[];
   try {
     candidates =
@@ -125,9 +122,7 @@ async function fetchSelftests(
         : [{ version: wanted, directory: 'pool/main/l/linux' }];
   } catch (e) {
     // Offline, or the mirror is down: the newest tree already kept for the suite will do.
-    const kept = (await cachedTrees(root, suite)).filter(
-      (s) => wanted === 'latest' || s.debianVersion === wanted,
-    );
+    const kept = keptTrees.filter((s) => wanted === 'latest' || s.debianVersion === wanted);
     if (kept[0]) {
       log.warn(`${(e as Error).message}: using the cached selftests of linux ${kept[0].debianVersion}`);
       return kept[0];
@@ -135,7 +130,7 @@ async function fetchSelftests(
     throw e;
   }
   for (const c of candidates) {
-    const kept = (await cachedTrees(root, suite)).find((s) => s.debianVersion === c.version);
+    const kept = keptTrees.find((s) => s.debianVersion === c.version);
     if (kept) return kept;
     const dscName = `linux_${c.version.replace(/^\d+:/, '')}.dsc`;
     const dscUrl = `${mirror}/${c.directory}/${dscName}`;
@@ -154,7 +149,7 @@ async function fetchSelftests(
       if (/HTTP 404/.test((e as Error).message)) {
         log.warn(`${mirror} lists linux ${c.version} in ${suite}, but its pool has no .dsc for it`);
         await mkdir(join(missing, '..'), { recursive: true });
-        await writeFile(missing, `${dscUrl}\n`);
+        await writeWhole(missing, `${dscUrl}\n`);
         continue;
       }
       throw e;
@@ -174,7 +169,7 @@ async function fetchSelftests(
       suite,
       url,
     };
-    await writeFile(join(dir, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
+    await writeWhole(join(dir, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
     return { ...source, dir: join(dir, 'tree') };
   }
   throw new SourceError(`no .dsc of linux ${wanted} (${suite}) on ${mirror}`);

@@ -60,7 +60,7 @@ function noSpace(path: string): SourceError {
 }
 
 /** Writes a file whole or not at all: to a temporary name beside it, renamed into place. */
-async function writeWhole(path: string, data: string | Buffer): Promise<void> {
+export async function writeWhole(path: string, data: string | Buffer): Promise<void> {
   const tmp = `${path}.${process.pid}.part`;
   try {
     await writeFile(tmp, data);

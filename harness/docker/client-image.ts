@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import tar from 'tar-fs';
 import { HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { sharedWork } from '../util/shared.js';
 import { followBuild, type SuiteImages } from './images.js';
 
 export const CLIENT_PACKAGES = ['valgrind'] as const;
@@ -37,13 +38,7 @@ export function ensureClientImage(
   images: SuiteImages,
   log: Log,
 ): Promise<string> {
-  let p = inFlight.get(images.toolchain);
-  if (!p) {
-    p = makeClientImage(docker, imagesDir, images, log);
-    inFlight.set(images.toolchain, p);
-    p.catch(() => inFlight.delete(images.toolchain));
-  }
-  return p;
+  return sharedWork(inFlight, images.toolchain, () => makeClientImage(docker, imagesDir, images, log));
 }
 
 async function makeClientImage(

@@ -12,6 +12,7 @@ import { execa } from 'execa';
 import tar from 'tar-fs';
 import { HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import { sharedWork } from '../util/shared.js';
 import { ensureDebootstrap, tail } from './host-setup.js';
 
 /** Bump when the way images are made changes (not their recipe files). */
@@ -101,13 +102,7 @@ export function ensureSuiteImages(
   suite: string,
   log: Log,
 ): Promise<SuiteImages> {
-  let p = inFlight.get(suite);
-  if (!p) {
-    p = makeSuiteImages(docker, imagesDir, suite, log);
-    inFlight.set(suite, p);
-    p.catch(() => inFlight.delete(suite));
-  }
-  return p;
+  return sharedWork(inFlight, suite, () => makeSuiteImages(docker, imagesDir, suite, log));
 }
 
 async function makeSuiteImages(

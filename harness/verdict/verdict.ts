@@ -85,12 +85,18 @@ function judgeKernel(
 }
 
 /** The kernel observer decides the state; glibc's claim and strace's view are checked against it. */
-export function observe(obs: readonly Observation[]): Observed {
-  const states = [...new Set(obs.map((o) => o.kernel))];
+export function observe(
+  obs: readonly Observation[],
+  how: {
+    /** What one line says (the kernel check; for selftests, who owned the registration). */
+    state: (o: Observation) => RseqState;
+    /** The disagreements one line shows. */
+    problems: (o: Observation) => (string | undefined)[];
+  } = { state: (o) => o.kernel, problems: (o) => [inconsistency(o), straceDisagreement(o)] },
+): Observed {
+  const states = [...new Set(obs.map(how.state))];
   const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
-  const problems = obs
-    .flatMap((o) => [inconsistency(o), straceDisagreement(o)])
-    .filter((p): p is string => Boolean(p));
+  const problems = obs.flatMap(how.problems).filter((p): p is string => Boolean(p));
   return {
     state,
     registered: state === 'mixed' || state === null ? null : state === 'registered',
@@ -257,19 +263,9 @@ function judgeClientRun(
 
 function clientObserved(client: ClientDef, mine: readonly Observation[]): Observed {
   if (client.kind === 'valgrind') return observe(mine);
-  const states = [...new Set(mine.map(clientState))];
   const owners = [...new Set(mine.map(clientOwner))];
-  const state = states.length === 1 ? (states[0] ?? null) : 'mixed';
-  const problems = [
-    ...new Set(
-      mine.flatMap((o) => [inconsistency(o), clientInconsistency(o)]).filter((p): p is string => Boolean(p)),
-    ),
-  ];
   return {
-    state,
-    registered: state === 'mixed' || state === null ? null : state === 'registered',
-    consistent: problems.length === 0,
-    ...(problems.length ? { inconsistency: problems.join('; ') } : {}),
+    ...observe(mine, { state: clientState, problems: (o) => [inconsistency(o), clientInconsistency(o)] }),
     owner: owners.length === 1 ? (owners[0] ?? 'none') : 'mixed',
   };
 }
