@@ -54,7 +54,7 @@ export async function gcCache(cacheDir: string, days: number): Promise<{ removed
   const removed: string[] = [];
   let freed = 0;
   const cutoff = Date.now() - days * 86_400_000;
-  for (const sub of ['builds', 'probes']) {
+  for (const sub of ['builds', 'probes', 'clients']) {
     const root = join(cacheDir, sub);
     if (!existsSync(root)) continue;
     for (const name of await readdir(root)) {
@@ -70,5 +70,31 @@ export async function gcCache(cacheDir: string, days: number): Promise<{ removed
       }
     }
   }
+  // ccache: its files, not its folders, are the entries; ccache touches a file each time it is hit.
+  const cc = await trimOlderThan(join(cacheDir, 'ccache'), cutoff);
+  if (cc.files) removed.push(`ccache: ${cc.files} files`);
+  freed += cc.bytes;
   return { removed, freed };
+}
+
+/** Removes every file under dir last used before cutoff (ms); keeps ccache's own configuration. */
+async function trimOlderThan(dir: string, cutoff: number): Promise<{ files: number; bytes: number }> {
+  let files = 0;
+  let bytes = 0;
+  const walk = async (d: string) => {
+    for (const e of await readdir(d, { withFileTypes: true }).catch(() => [])) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.isFile() && e.name !== 'ccache.conf') {
+        const s = await stat(p).catch(() => undefined);
+        if (s && Math.max(s.mtimeMs, s.atimeMs) < cutoff) {
+          await rm(p, { force: true });
+          files++;
+          bytes += s.size;
+        }
+      }
+    }
+  };
+  await walk(dir);
+  return { files, bytes };
 }

@@ -48,7 +48,14 @@ export interface PatchFile {
   sha256: string;
 }
 
-export type BuildProgress = (ev: { build: string; phase?: Phase; compiled?: number; note?: string }) => void;
+export type BuildProgress = (ev: {
+  build: string;
+  phase?: Phase;
+  compiled?: number;
+  /** How many files an earlier build of the same source, patches and mode compiled (for an estimate). */
+  expected?: number;
+  note?: string;
+}) => void;
 
 export interface GlibcBuildContext {
   session: ContainerSession;
@@ -59,6 +66,8 @@ export interface GlibcBuildContext {
   rebuild: boolean;
   /** false: build every variant cold, from the tarball (to check that incremental builds are equal). */
   incremental?: boolean;
+  /** Compile through ccache, whose files live in CACHE/ccache (not part of the build key: same result). */
+  ccache?: boolean;
   progress?: BuildProgress;
   /** glibc tests to run from the variant's build tree (e.g. misc/tst-rseq). */
   glibcTests: string[];
@@ -97,6 +106,9 @@ export interface Manifest {
   durationMs: number;
   phases: Partial<Record<Phase, number>>;
   compiledFiles: number;
+  /** The source digest and patch digests, so that a later build of the same can estimate its progress. */
+  source?: string;
+  patches?: string[];
   files: Record<string, string>;
   glibcTests?: Record<string, string>;
 }
@@ -257,6 +269,15 @@ async function runBuild(
       if (c.exitCode !== 0) throw new Error(`copying the build tree failed: ${tail(c.all, 5)}`);
     } else await mkdir(join(tmp, 'tree'), { recursive: true });
     const logFile = join(tmp, 'logs', 'build.log');
+    const expected = await earlierCompileCount(
+      ctx.cacheDir,
+      spec.source.digest,
+      spec.patches.map((p) => p.sha256),
+      mode,
+    );
+    if (expected) ctx.progress?.({ build: label, expected });
+    const useCcache = ctx.ccache !== false;
+    if (useCcache) await mkdir(ccacheDir(ctx.cacheDir), { recursive: true });
     // A build that starts alone gets every core; one that starts beside others gets what is left.
     const makeJobs = Math.max(1, ctx.cores - coresInUse);
     coresInUse += makeJobs;
@@ -264,8 +285,14 @@ async function runBuild(
       .run({
         image: spec.images.toolchain,
         cmd: ['/bin/bash', `${BUILD_PATHS.meta}/build.sh`],
-        env: { MODE: mode, MAKE_JOBS: String(makeJobs), LANG: 'C.UTF-8' },
+        env: {
+          MODE: mode,
+          MAKE_JOBS: String(makeJobs),
+          LANG: 'C.UTF-8',
+          ...(useCcache ? { USE_CCACHE: '1', CCACHE_DIR: BUILD_PATHS.ccache } : {}),
+        },
         binds: [
+          ...(useCcache ? [`${ccacheDir(ctx.cacheDir)}:${BUILD_PATHS.ccache}`] : []),
           `${spec.source.tarball}:${BUILD_PATHS.source}:ro`,
           ...(spec.source.debianTarball ? [`${spec.source.debianTarball}:${BUILD_PATHS.debian}:ro`] : []),
           `${join(tmp, 'meta')}:${BUILD_PATHS.meta}:ro`,
@@ -355,6 +382,8 @@ async function runBuild(
       durationMs: Date.now() - started,
       phases,
       compiledFiles: compiled,
+      source: spec.source.digest,
+      patches: spec.patches.map((p) => p.sha256),
       files: await treeDigests(join(tmp, 'install')),
       ...(glibcTests ? { glibcTests } : {}),
     };
@@ -379,6 +408,34 @@ async function runBuild(
   } finally {
     await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
+}
+
+/**
+ * How many files the newest earlier build of the same source, patches and mode compiled, from the
+ * manifests in the cache (any build key: another toolchain image compiles the same files); undefined
+ * when there was none.
+ */
+export async function earlierCompileCount(
+  cacheDir: string,
+  source: string,
+  patches: readonly string[],
+  mode: 'cold' | 'incremental',
+): Promise<number | undefined> {
+  const root = join(cacheDir, 'builds');
+  let best: { at: string; n: number } | undefined;
+  for (const name of await readdir(root).catch(() => [] as string[])) {
+    if (name.startsWith('.') || name.endsWith('.lock') || name === 'failed') continue;
+    const m = await readManifest(join(root, name)).catch(() => undefined);
+    if (!m || m.source !== source || m.mode !== mode || !m.compiledFiles) continue;
+    if ((m.patches ?? []).join(' ') !== patches.join(' ')) continue;
+    if (!best || m.createdAt > best.at) best = { at: m.createdAt, n: m.compiledFiles };
+  }
+  return best?.n;
+}
+
+/** The ccache directory every build of a cache shares (`cache gc` trims it with the rest). */
+export function ccacheDir(cacheDir: string): string {
+  return join(cacheDir, 'ccache');
 }
 
 export async function entrySize(dir: string): Promise<number> {

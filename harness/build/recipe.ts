@@ -24,6 +24,8 @@ export const BUILD_PATHS = {
   /** src/ and build/ (the trees incremental builds start from). */
   tree: '/work',
   prefix: '/opt/glibc',
+  /** The cache's ccache directory (read-write, shared by every build). */
+  ccache: '/ccache',
 } as const;
 
 export const PATCH_FAILED_EXIT = 10;

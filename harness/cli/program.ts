@@ -44,6 +44,7 @@ interface Common {
   resume?: boolean;
   thorough?: boolean;
   incremental?: boolean;
+  ccache?: boolean;
   shard?: string;
   probeEnv?: string[];
 }
@@ -89,6 +90,10 @@ export function buildProgram(): Command {
       'build patched variants from the tarball instead of from the unpatched build tree',
     )
     .option(
+      '--no-ccache',
+      'compile without ccache (the cache keeps compiled objects across variants; results are the same either way)',
+    )
+    .option(
       '--probe-env <KEY=VALUE...>',
       'add an environment variable to every probe and client process (e.g. LD_DEBUG=bindings); repeatable',
     )
@@ -107,6 +112,7 @@ export function buildProgram(): Command {
         thorough: o.thorough ?? false,
         probeEnv: parseProbeEnv(o.probeEnv ?? []),
         incremental: o.incremental ?? true,
+        ccache: o.ccache ?? true,
         ...(shard ? { shard } : {}),
         progress: progress.report,
         matrixPath: matrix,

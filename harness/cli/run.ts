@@ -58,6 +58,8 @@ export interface RunOptions {
   argv: string[];
   rebuild?: boolean;
   incremental?: boolean;
+  /** Compile through ccache (CACHE/ccache): default on. */
+  ccache?: boolean;
   progress?: BuildProgress;
   /** --shard: run only this slice of the selected cells' build groups (harness/results/merge.ts). */
   shard?: Shard;
@@ -285,6 +287,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       cores: availableParallelism(),
       rebuild: opts.rebuild ?? false,
       incremental: opts.incremental ?? true,
+      ccache: opts.ccache ?? true,
       ...(opts.progress ? { progress: opts.progress } : {}),
       glibcTests: matrix.doc.options?.glibcTests ?? [],
     };

@@ -1,6 +1,11 @@
 /**
  * Host set-up for a bare Debian machine: Debian's docker.io and debootstrap, and a dockerd that puts
  * no container on a bridge (--bridge=none): every container of ours runs with network none or host.
+ *
+ * Every apt-get of this process goes through one queue, and each package set is installed at most
+ * once per process (concurrent builds that all need debootstrap share one install, and its failure):
+ * three builds starting at once on a bare machine must not race for dpkg's lock. Another process
+ * holding the lock (unattended-upgrades, a second run) is waited for, for a bounded time.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync } from 'node:fs';
@@ -10,6 +15,8 @@ import type { Log } from '../util/log.js';
 
 export const DOCKERD_LOG = '/var/log/rseq-matrix-dockerd.log';
 export const DOCKERD_ARGS = ['--bridge=none', '--iptables=false', '--ip6tables=false'];
+/** How long apt waits for another process's dpkg or lists lock before it gives up. */
+export const APT_LOCK_WAIT_SEC = 600;
 
 /** Why this process cannot install or start things itself, or undefined when it can. */
 export function canSetUpHost(): string | undefined {
@@ -18,28 +25,66 @@ export function canSetUpHost(): string | undefined {
   return undefined;
 }
 
-let aptUpdated = false;
-export async function aptInstall(packages: string[], log: Log): Promise<void> {
+/** The tail of the apt queue: each apt-get starts when the one before it has ended. */
+let aptQueue: Promise<unknown> = Promise.resolve();
+let aptUpdate: Promise<void> | undefined;
+/** One install per package set per process, kept even when it failed: apt is not retried per build. */
+const installs = new Map<string, Promise<void>>();
+
+function queued<T>(work: () => Promise<T>): Promise<T> {
+  const next = aptQueue.then(work, work);
+  aptQueue = next.catch(() => {});
+  return next;
+}
+
+const LOCKED = /Could not get lock|Unable to acquire the dpkg frontend lock|Unable to lock directory/;
+
+/** apt-get with its lock wait; a lock apt itself did not wait for (the lists lock) is retried. */
+async function aptGet(args: string[]): Promise<{ exitCode: number; all: string }> {
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const deadline = Date.now() + APT_LOCK_WAIT_SEC * 1000;
+  for (;;) {
+    const r = await execa('apt-get', ['-o', `DPkg::Lock::Timeout=${APT_LOCK_WAIT_SEC}`, ...args], {
+      env,
+      reject: false,
+      all: true,
+    });
+    const all = r.all ?? '';
+    if (r.exitCode === 0 || !LOCKED.test(all) || Date.now() > deadline)
+      return { exitCode: r.exitCode ?? 1, all };
+    await new Promise((res) => setTimeout(res, 3000));
+  }
+}
+
+export function aptInstall(packages: string[], log: Log): Promise<void> {
+  const key = [...packages].sort().join(' ');
+  let p = installs.get(key);
+  if (!p) {
+    p = installOnce(packages, log);
+    installs.set(key, p);
+  }
+  return p;
+}
+
+async function installOnce(packages: string[], log: Log): Promise<void> {
   const why = canSetUpHost();
   if (why)
     throw new HostError(
       `cannot install ${packages.join(', ')}: ${why}`,
       `apt-get install ${packages.join(' ')}`,
     );
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  log.info(`installing Debian packages: ${packages.join(' ')}`);
-  if (!aptUpdated) {
-    const up = await execa('apt-get', ['update'], { env, reject: false, all: true });
+  aptUpdate ??= queued(async () => {
+    log.info('apt-get update');
+    const up = await aptGet(['update', '-q']);
     if (up.exitCode !== 0) throw new HostError('apt-get update failed', undefined, tail(up.all));
-    aptUpdated = true;
-  }
-  const r = await execa('apt-get', ['install', '-y', '--no-install-recommends', ...packages], {
-    env,
-    reject: false,
-    all: true,
   });
-  if (r.exitCode !== 0)
-    throw new HostError(`apt-get install ${packages.join(' ')} failed`, undefined, tail(r.all));
+  await aptUpdate;
+  await queued(async () => {
+    log.info(`installing Debian packages: ${packages.join(' ')}`);
+    const r = await aptGet(['install', '-y', '-q', '--no-install-recommends', ...packages]);
+    if (r.exitCode !== 0)
+      throw new HostError(`apt-get install ${packages.join(' ')} failed`, undefined, tail(r.all));
+  });
 }
 
 export async function hasCommand(cmd: string): Promise<string | undefined> {
