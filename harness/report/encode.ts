@@ -1,79 +1,46 @@
 /**
- * The compact data model inlined in the HTML report. Pure.
+ * The compact data model inlined in the HTML report (its layout: format.ts). Pure.
  *
- * A results file repeats most of its text (expectations, observer answers, commands that differ only by
- * the cell's own id): the report stores every string once in a table `s` and every repeated structure once
- * in a table `t`, and each cell as a short array of numbers. Per-cell strings are turned into templates:
- * the cell's own id, build key and axis values are replaced by placeholder characters that the page puts
- * back. The page (client.ts) decodes exactly this layout: change both together, and bump REPORT_DATA_VERSION.
+ * The page decodes exactly this layout with page/decode.mts: change both together, and bump
+ * REPORT_DATA_VERSION there. The names the page shows that the harness defines (statuses, verdicts and
+ * their help, observed states) and the marks of the compact form travel in the data block's `vocab`.
  */
 
-import { type Comparison, compareRuns, VERDICTS } from '../compare/compare.js';
-import { ALL_STAGES, SCENARIOS } from '../matrix/catalogue.js';
+import {
+  type Comparison,
+  compareRuns,
+  LISTED_VERDICTS,
+  VERDICT_HELP,
+  VERDICTS,
+  verdictFor,
+} from '../compare/compare.js';
+import { ALL_STAGES, type RseqState, SCENARIOS } from '../matrix/catalogue.js';
 import type {
   BuildResult,
   CellResult,
   CellStatus,
-  Environment,
   Observation,
   Results,
   StraceCell,
   StraceView,
-  Summary,
 } from '../results/types.js';
 import { groupRows, stageOrder } from './common.js';
+import type { EncodedCell, ReportData, Vocabulary } from './format.js';
+import { REPORT_DATA_VERSION, templateValues } from './page/decode.mjs';
 
-export const REPORT_DATA_VERSION = 2;
+export type { EncodedCell, ReportData, Vocabulary } from './format.js';
+
 export const STATUS_CODES: readonly CellStatus[] = ['pass', 'fail', 'error', 'skip'];
 /** Log and stderr tails longer than this keep only their end in the report. */
 export const MAX_TAIL = 8000;
 
 /**
- * A cell: [row, stageColumn, status, reason, expected, observed, observations, probe, buildKey, patches,
- * reproduce, durationMs, logTail, id, strace, straceReason, other]. Strings are indexes into `s` (0: none),
- * `expected`, `observed` and `patches` indexes into `t`; observations a flat list of
- * [t index, pid, tid, strace view] quadruples (0: none; the view a t index, 0: none, see encodeStraceView);
- * probe [command, exitCode, signal, timedOut, durationMs, stderrTail, traced, stdoutTail] (0: none; traced
- * [command, exitCode, signal, timedOut, durationMs] or 0; observed [state, registered, consistent, inconsistency, owner]); id 0 when it is
- * glibc/variant/link/scenario/stage; strace a t index (0: absent, see encodeStraceCell); other a t index
- * of [{ fields this encoder does not know }] (0: none), which the page shows as key/value rows.
- * Trailing zeros are dropped.
+ * Placeholders for a cell's own values inside its strings (control characters no real text holds), in the
+ * order of templateValues (page/decode.mts).
  */
-export type EncodedCell = (number | (number | null | (number | null)[])[])[];
-
-export interface ReportData {
-  v: number;
-  title: string;
-  s: string[];
-  t: unknown[][];
-  run: Results['run'];
-  env: Environment;
-  summary: Summary;
-  builds: BuildResult[];
-  /** Columns: [stage id, summary]. */
-  stages: [string, string][];
-  scenarios: [string, string][];
-  /** [glibc, variant, link, scenario] as string indexes. */
-  rows: number[][];
-  cells: EncodedCell[];
-  base?: {
-    run: { id: string; startedAt: string; matrix: string; complete: boolean; cells: number };
-    warnings: string[];
-    counts: Record<string, number>;
-    /** [verdict index into VERDICTS, cell index (-1: not in this run), id, before, after, reason]: statuses as codes, -1 none. */
-    ch: number[][];
-  };
-}
-
-/** Placeholders for a cell's own values inside its strings (control characters no real text holds). */
 export const PLACEHOLDERS = ['\u0001', '\u0002', '\u0003', '\u0004', '\u0005', '\u0006', '\u0007'];
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the placeholders are control characters
 const HAS_PLACEHOLDER = /[\u0001-\u0007]/;
-
-/** The values a cell's strings are templated with, in the order they are replaced. */
-export function templateValues(c: CellResult): string[] {
-  return [c.id, c.buildKey, c.glibc, c.variant, c.scenario, c.stage, c.link];
-}
 
 /** Marks a string stored literally (it held placeholder characters of its own). */
 export const LITERAL = '\u0000';
@@ -84,17 +51,6 @@ export function templateOf(s: string, values: readonly string[]): string {
   values.forEach((v, i) => {
     if (v.length >= 3 && !HAS_PLACEHOLDER.test(v)) out = out.split(v).join(PLACEHOLDERS[i]);
   });
-  return out;
-}
-
-/** The page's inverse of templateOf (kept here for tests; client.ts has the same code). */
-export function expandTemplate(s: string, values: readonly string[]): string {
-  if (s.startsWith(LITERAL)) return s.slice(1);
-  let out = s;
-  for (let i = values.length - 1; i >= 0; i--) {
-    const p = PLACEHOLDERS[i] as string;
-    if (out.includes(p)) out = out.split(p).join(values[i]);
-  }
   return out;
 }
 
@@ -162,6 +118,30 @@ export function otherObservationFields(x: Observation): Record<string, unknown> 
 
 /** Event kinds in the compact strace form, by code. */
 export const STRACE_EVENT_KINDS = ['rseq', 'marker', 'spawn', 'exec'] as const;
+
+/** What the kernel reported (Observed.state; none: nothing observed), in the order the report lists them. */
+export const OBSERVED_HELP: Record<RseqState | 'mixed' | 'none', string> = {
+  registered: 'the kernel has an rseq area registered for the thread',
+  unregistered: 'rseq(2) is there, nothing is registered',
+  unavailable: 'rseq(2) is refused or missing (seccomp, ENOSYS)',
+  mixed: 'the observations of the stage differ',
+  none: 'nothing observed: skipped, or the probe wrote nothing',
+};
+
+/** The names, texts and marks the page reads from the data block instead of holding copies. */
+export function vocabulary(): Vocabulary {
+  return {
+    status: [...STATUS_CODES],
+    verdicts: [...VERDICTS],
+    verdictHelp: { ...VERDICT_HELP },
+    listedVerdicts: [...LISTED_VERDICTS],
+    observed: Object.entries(OBSERVED_HELP),
+    placeholders: [...PLACEHOLDERS],
+    literal: LITERAL,
+    raw: RAW,
+    straceEvents: [...STRACE_EVENT_KINDS],
+  };
+}
 
 function trimZeros<T>(a: T[]): T[] {
   let n = a.length;
@@ -293,6 +273,7 @@ export function encodeReport(
   const data: ReportData = {
     v: REPORT_DATA_VERSION,
     title: opts.title ?? `rseq-matrix: ${results.run.matrix.name}`,
+    vocab: vocabulary(),
     s: strings,
     t: tuples,
     run: results.run,
@@ -445,5 +426,6 @@ function encodeComparison(
           ci >= 0 ? 0 : S(x.reason),
         ];
       }),
+    same: STATUS_CODES.map((st) => VERDICTS.indexOf(verdictFor(st, st))),
   };
 }

@@ -2,13 +2,14 @@
  * The HTML report: one self-contained file that works from file:// with no network.
  *
  * The page holds the data (encode.ts) as JSON in <script type="application/json" id="data">, one inline
- * script and one inline style (client.ts), and a Content-Security-Policy that allows exactly those two by
+ * script and one inline style (built from page/ by page-build.ts, read by client.ts), and a
+ * Content-Security-Policy that allows exactly those two by
  * their sha256 hashes: inline event handlers, injected scripts and remote loads cannot run. Every `<`, `>`
  * and `&` in the JSON is written as a \u escape, so no data can close the script element. Pure.
  */
 import { createHash } from 'node:crypto';
 import type { Results } from '../results/types.js';
-import { CLIENT_CSS, CLIENT_JS } from './client.js';
+import { pageAssets } from './client.js';
 import { encodeReport } from './encode.js';
 
 export interface ReportOptions {
@@ -40,7 +41,7 @@ export function cspHash(text: string): string {
   return `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 }
 
-export function contentSecurityPolicy(script = CLIENT_JS, style = CLIENT_CSS): string {
+export function contentSecurityPolicy(script = pageAssets().script, style = pageAssets().style): string {
   return [
     "default-src 'none'",
     `script-src ${cspHash(script)}`,
@@ -52,6 +53,7 @@ export function contentSecurityPolicy(script = CLIENT_JS, style = CLIENT_CSS): s
 }
 
 export function renderReport(results: Results, opts: ReportOptions = {}): string {
+  const { script, style } = pageAssets();
   const data = encodeReport(results, opts);
   const title = htmlEscape(data.title);
   return [
@@ -59,17 +61,17 @@ export function renderReport(results: Results, opts: ReportOptions = {}): string
     '<html lang="en">',
     '<head>',
     '<meta charset="utf-8">',
-    `<meta http-equiv="Content-Security-Policy" content="${htmlEscape(contentSecurityPolicy())}">`,
+    `<meta http-equiv="Content-Security-Policy" content="${htmlEscape(contentSecurityPolicy(script, style))}">`,
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<meta name="referrer" content="no-referrer">',
     `<title>${title}</title>`,
     '<link rel="icon" href="data:,">',
-    `<style>${CLIENT_CSS}</style>`,
+    `<style>${style}</style>`,
     '</head>',
     '<body>',
     `<div id="app"><noscript><p class="noscript">${title}: this report needs JavaScript to show its ${results.cells.length} cells.</p></noscript></div>`,
     `<script type="application/json" id="data">${jsonForScript(data)}</script>`,
-    `<script>${CLIENT_JS}</script>`,
+    `<script>${script}</script>`,
     '</body>',
     '</html>',
     '',
