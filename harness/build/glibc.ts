@@ -4,15 +4,26 @@
  * patches and re-runs make, so a patch touching a few files recompiles a few files.
  *
  * Cache entry: CACHE/builds/<key>/{install/, tree/ (unpatched builds only), logs/build.log, manifest.json}.
- * Entries are built under a temporary name and renamed into place; manifest.json lists every installed
- * file's sha256 and is checked on use, so a damaged entry is rebuilt rather than trusted.
+ * Entries are staged under a temporary name and renamed into place (harness/cache/entry.ts); manifest.json
+ * lists every installed file's sha256, size and mtime. On use the sizes and mtimes are compared (a stat
+ * walk); where one differs the sha256s are (harness/cache/verify.ts), and `run --verify` always compares
+ * them, so a damaged entry is rebuilt rather than trusted.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
-import { cp, mkdir, readdir, readFile, readlink, rename, rm, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
-import { pipeline } from 'node:stream/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { execa } from 'execa';
+import { type FileStat, sha256Text } from '../cache/digest.js';
+import { makeEntry, touchEntry } from '../cache/entry.js';
+import { cachePath, isEntryName, lockPath, MANIFEST_FILE } from '../cache/layout.js';
+import { withLock } from '../cache/lock.js';
+import {
+  type CheckOptions,
+  type CheckResult,
+  checkEntry,
+  manifestText,
+  recordTree,
+} from '../cache/verify.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import type { SuiteImages } from '../docker/images.js';
@@ -22,8 +33,6 @@ import type { Log } from '../util/log.js';
 import { IMAGES_DIR } from '../util/paths.js';
 import type { ReadyBuild } from './build.js';
 import { buildKey } from './build.js';
-import { touchEntry } from './cache.js';
-import { withLock } from './lock.js';
 import {
   BASE_CONFIGURE,
   BUILD_PATHS,
@@ -64,6 +73,8 @@ export interface GlibcBuildContext {
   /** Cores this run may keep busy with builds; each build takes what is free when it starts (at least 1). */
   cores: number;
   rebuild: boolean;
+  /** Compare every installed file's sha256 on use, not only its size and mtime (`run --verify`). */
+  verify?: boolean;
   /** false: build every variant cold, from the tarball (to check that incremental builds are equal). */
   incremental?: boolean;
   /** Compile through ccache, whose files live in CACHE/ccache (not part of the build key: same result). */
@@ -109,29 +120,11 @@ export interface Manifest {
   /** The source digest and patch digests, so that a later build of the same can estimate its progress. */
   source?: string;
   patches?: string[];
+  /** Every installed file's sha256 (a symlink: `link:TARGET`), by its path under install/. */
   files: Record<string, string>;
+  /** Every installed regular file's [size, mtimeMs], for the cheap check on use (absent in older manifests). */
+  stats?: Record<string, FileStat>;
   glibcTests?: Record<string, string>;
-}
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path), h);
-  return h.digest('hex');
-}
-
-/** Every regular file under dir with its sha256 (symlinks by their target text). */
-export async function treeDigests(dir: string): Promise<Record<string, string>> {
-  const out: Record<string, string> = {};
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isSymbolicLink()) out[relative(dir, p)] = `link:${await readlink(p)}`;
-      else if (e.isFile()) out[relative(dir, p)] = await sha256File(p);
-    }
-  };
-  await walk(dir);
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
 }
 
 export function configureArgs(entry: GlibcEntry): string[] {
@@ -149,29 +142,22 @@ export async function keyOf(
     source: spec.source.digest,
     configure: configureArgs(spec.glibc),
     toolchain: spec.images.toolchainId,
-    script: createHash('sha256').update(script).digest('hex'),
+    script: sha256Text(script),
     patches: patches.map((p) => p.sha256),
   });
 }
 
-/** Checks an entry against its manifest; returns why it is damaged, or undefined. */
-export async function verifyEntry(dir: string): Promise<string | undefined> {
-  let m: Manifest;
-  try {
-    m = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
-  } catch {
-    return 'manifest.json is missing or unreadable';
-  }
-  const now = await treeDigests(join(dir, 'install')).catch(() => ({}) as Record<string, string>);
-  for (const [f, d] of Object.entries(m.files)) {
-    if (now[f] === undefined) return `${f} is missing`;
-    if (now[f] !== d) return `${f} does not match its checksum`;
-  }
-  return undefined;
+/**
+ * Checks an entry's install/ against its manifest: sizes and mtimes, and where one differs (or `full`)
+ * every sha256. Returns why the entry is damaged, or undefined. A manifest without sizes and mtimes gets
+ * them after a full check that passed.
+ */
+export async function verifyEntry(dir: string, opts: CheckOptions = {}): Promise<string | undefined> {
+  return (await checkEntry(dir, 'install', opts)).damage;
 }
 
 async function readManifest(dir: string): Promise<Manifest> {
-  return JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as Manifest;
+  return JSON.parse(await readFile(join(dir, MANIFEST_FILE), 'utf8')) as Manifest;
 }
 
 function ready(spec: BuildSpec, key: string, dir: string, m: Manifest, cached: boolean): ReadyBuild {
@@ -198,15 +184,19 @@ function ready(spec: BuildSpec, key: string, dir: string, m: Manifest, cached: b
 /** The installed glibc for a (source, variant), built where the cache lacks it or holds a damaged copy. */
 export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec): Promise<ReadyBuild> {
   const key = await keyOf(spec, spec.patches, ctx.glibcTests);
-  const root = join(ctx.cacheDir, 'builds');
+  const root = cachePath(ctx.cacheDir, 'builds');
   const dir = join(root, key);
   await mkdir(root, { recursive: true });
   return withLock(
-    join(root, `${key}.lock`),
+    lockPath(root, key),
     async () => {
       if (existsSync(dir)) {
-        const damage = ctx.rebuild ? 'a rebuild was asked for' : await verifyEntry(dir);
+        const check: CheckResult = ctx.rebuild
+          ? { check: 'full', damage: 'a rebuild was asked for' }
+          : await checkEntry(dir, 'install', { full: ctx.verify === true });
+        const damage = check.damage;
         if (!damage) {
+          if (check.why) ctx.log.debug(`build ${key}: every file's sha256 checked (${check.why})`);
           await touchEntry(dir);
           return ready(spec, key, dir, await readManifest(dir), true);
         }
@@ -220,7 +210,7 @@ export async function ensureGlibcBuild(ctx: GlibcBuildContext, spec: BuildSpec):
         base = { key: b.key, dir: join(root, b.key) };
         if (!existsSync(join(base.dir, 'tree', 'build'))) base = undefined;
       }
-      const m = await runBuild(ctx, spec, key, dir, base);
+      const m = await runBuild(ctx, spec, key, base);
       return ready(spec, key, dir, m, false);
     },
     () =>
@@ -234,11 +224,9 @@ async function runBuild(
   ctx: GlibcBuildContext,
   spec: BuildSpec,
   key: string,
-  dir: string,
   base: { key: string; dir: string } | undefined,
 ): Promise<Manifest> {
   const label = `${spec.glibc.id}/${spec.variant.id}`;
-  const tmp = join(ctx.cacheDir, 'builds', `.tmp-${key}-${randomBytes(4).toString('hex')}`);
   const started = Date.now();
   const phases: Partial<Record<Phase, number>> = {};
   let phase: Phase | 'prepare' = 'prepare';
@@ -246,7 +234,8 @@ async function runBuild(
   let compiled = 0;
   let failedPatch: string | undefined;
   const mode = base ? 'incremental' : 'cold';
-  try {
+  // Fills the staged entry; the manifest it returns seals it (harness/cache/entry.ts renames it into place).
+  const fill = async (tmp: string): Promise<Manifest> => {
     await mkdir(join(tmp, 'meta', 'patches'), { recursive: true });
     await mkdir(join(tmp, 'install'), { recursive: true });
     await mkdir(join(tmp, 'logs'), { recursive: true });
@@ -277,7 +266,7 @@ async function runBuild(
     );
     if (expected) ctx.progress?.({ build: label, expected });
     const useCcache = ctx.ccache !== false;
-    if (useCcache) await mkdir(ccacheDir(ctx.cacheDir), { recursive: true });
+    if (useCcache) await mkdir(cachePath(ctx.cacheDir, 'ccache'), { recursive: true });
     // A build that starts alone gets every core; one that starts beside others gets what is left.
     const makeJobs = Math.max(1, ctx.cores - coresInUse);
     coresInUse += makeJobs;
@@ -292,7 +281,7 @@ async function runBuild(
           ...(useCcache ? { USE_CCACHE: '1', CCACHE_DIR: BUILD_PATHS.ccache } : {}),
         },
         binds: [
-          ...(useCcache ? [`${ccacheDir(ctx.cacheDir)}:${BUILD_PATHS.ccache}`] : []),
+          ...(useCcache ? [`${cachePath(ctx.cacheDir, 'ccache')}:${BUILD_PATHS.ccache}`] : []),
           `${spec.source.tarball}:${BUILD_PATHS.source}:ro`,
           ...(spec.source.debianTarball ? [`${spec.source.debianTarball}:${BUILD_PATHS.debian}:ro`] : []),
           `${join(tmp, 'meta')}:${BUILD_PATHS.meta}:ro`,
@@ -331,7 +320,7 @@ async function runBuild(
       // Free the trees first: on a full disk there is no room for the failure log otherwise.
       await rm(join(tmp, 'tree'), { recursive: true, force: true }).catch(() => {});
       await rm(join(tmp, 'install'), { recursive: true, force: true }).catch(() => {});
-      const failedLog = join(ctx.cacheDir, 'builds', 'failed', `${key}.log`);
+      const failedLog = cachePath(ctx.cacheDir, 'failedBuilds', `${key}.log`);
       const kept = await mkdir(join(failedLog, '..'), { recursive: true })
         .then(() => (r.logError ? writeFile(failedLog, log) : cp(logFile, failedLog)))
         .then(
@@ -373,22 +362,34 @@ async function runBuild(
       : undefined;
     // A variant keeps only what it installed; the unpatched build keeps its trees for the variants.
     if (spec.patches.length) await rm(join(tmp, 'tree'), { recursive: true, force: true });
-    const manifest: Manifest = {
+    const durationMs = Date.now() - started;
+    const installed = await recordTree(join(tmp, 'install'));
+    return {
       key,
       description: `${spec.source.description}${spec.patches.length ? ` + ${spec.patches.map((p) => p.name).join(', ')}` : ''}`,
       createdAt: new Date().toISOString(),
       mode,
       ...(base ? { baseKey: base.key } : {}),
-      durationMs: Date.now() - started,
+      durationMs,
       phases,
       compiledFiles: compiled,
       source: spec.source.digest,
       patches: spec.patches.map((p) => p.sha256),
-      files: await treeDigests(join(tmp, 'install')),
+      files: installed.files,
+      stats: installed.stats,
       ...(glibcTests ? { glibcTests } : {}),
     };
-    await writeFile(join(tmp, 'manifest.json'), `${JSON.stringify(manifest, null, 1)}\n`);
-    await rename(tmp, dir);
+  };
+  try {
+    const made = await makeEntry({
+      root: cachePath(ctx.cacheDir, 'builds'),
+      key,
+      fill,
+      seal: (tmp, m) => writeFile(join(tmp, MANIFEST_FILE), manifestText(m)),
+      isWhole: (d) => existsSync(join(d, MANIFEST_FILE)),
+    });
+    // Under the key's lock no other run publishes it; should one have, its entry is as good as ours.
+    const manifest = made.ours ? made.value : await readManifest(made.dir);
     ctx.log.info(
       `built ${label} (${mode}, ${compiled} files compiled) in ${(manifest.durationMs / 1000).toFixed(0)} s: ${key}`,
     );
@@ -405,8 +406,6 @@ async function runBuild(
         true,
       );
     throw new BuildError(errorMessage(e), phase, '');
-  } finally {
-    await rm(tmp, { recursive: true, force: true }).catch(() => {});
   }
 }
 
@@ -421,32 +420,14 @@ export async function earlierCompileCount(
   patches: readonly string[],
   mode: 'cold' | 'incremental',
 ): Promise<number | undefined> {
-  const root = join(cacheDir, 'builds');
+  const root = cachePath(cacheDir, 'builds');
   let best: { at: string; n: number } | undefined;
   for (const name of await readdir(root).catch(() => [] as string[])) {
-    if (name.startsWith('.') || name.endsWith('.lock') || name === 'failed') continue;
+    if (!isEntryName(name)) continue;
     const m = await readManifest(join(root, name)).catch(() => undefined);
     if (!m || m.source !== source || m.mode !== mode || !m.compiledFiles) continue;
     if ((m.patches ?? []).join(' ') !== patches.join(' ')) continue;
     if (!best || m.createdAt > best.at) best = { at: m.createdAt, n: m.compiledFiles };
   }
   return best?.n;
-}
-
-/** The ccache directory every build of a cache shares (`cache gc` trims it with the rest). */
-export function ccacheDir(cacheDir: string): string {
-  return join(cacheDir, 'ccache');
-}
-
-export async function entrySize(dir: string): Promise<number> {
-  let total = 0;
-  const walk = async (d: string) => {
-    for (const e of await readdir(d, { withFileTypes: true })) {
-      const p = join(d, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (e.isFile()) total += (await stat(p)).size;
-    }
-  };
-  await walk(dir).catch(() => {});
-  return total;
 }

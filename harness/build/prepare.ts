@@ -4,13 +4,14 @@
  */
 import { join } from 'node:path';
 import type Docker from 'dockerode';
+import { sha256File } from '../cache/digest.js';
 import { ensureSuiteImages } from '../docker/images.js';
 import { toolchainSuite } from '../matrix/expand.js';
 import type { GlibcEntry, VariantEntry } from '../matrix/schema.js';
 import { IMAGES_DIR, PATCHES_DIR } from '../util/paths.js';
 import { sharedWork } from '../util/shared.js';
 import { type ReadyBuild, stockBuild } from './build.js';
-import { ensureGlibcBuild, type GlibcBuildContext, type PatchFile, sha256File } from './glibc.js';
+import { ensureGlibcBuild, type GlibcBuildContext, type PatchFile } from './glibc.js';
 import { type ResolvedSource, resolveSource } from './sources.js';
 
 export interface PrepareContext extends GlibcBuildContext {

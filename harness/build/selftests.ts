@@ -5,17 +5,21 @@
  *
  *   <cache>/clients/selftests/<sha256[:16]>/tree/{tools/testing/selftests/rseq, ...}
  *   <cache>/clients/selftests/<sha256[:16]>/source.json
+ *
+ * An entry is staged under a temporary name and renamed into place whole (harness/cache/entry.ts).
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { execa } from 'execa';
+import { sha256Tap, sha256Text } from '../cache/digest.js';
+import { makeEntry, touchEntry, writeWhole } from '../cache/entry.js';
+import { cachePath, SOURCE_FILE } from '../cache/layout.js';
 import type { Log } from '../util/log.js';
 import { sharedWork } from '../util/shared.js';
 import { compareDebianVersions, parseDeb822, sha256Files, upstreamVersion } from './debian.js';
-import { DEFAULT_MIRROR, httpGet, packageVersions, SourceError, writeWhole } from './sources.js';
+import { DEFAULT_MIRROR, httpGet, packageVersions, SourceError } from './sources.js';
 
 export interface SelftestsConfig {
   suite?: string;
@@ -53,8 +57,8 @@ export interface SelftestsSource {
 async function linuxVersions(mirror: string, suite: string, cacheDir: string, log: Log) {
   const day = new Date().toISOString().slice(0, 10);
   // Per mirror: another mirror may list other versions.
-  const mirrorId = createHash('sha256').update(mirror).digest('hex').slice(0, 8);
-  const cached = join(cacheDir, 'sources', 'index', `linux-${suite}-${day}-${mirrorId}.json`);
+  const mirrorId = sha256Text(mirror).slice(0, 8);
+  const cached = cachePath(cacheDir, 'sourceIndex', `linux-${suite}-${day}-${mirrorId}.json`);
   if (existsSync(cached))
     return JSON.parse(await readFile(cached, 'utf8')) as { version: string; directory: string }[];
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
@@ -62,20 +66,26 @@ async function linuxVersions(mirror: string, suite: string, cacheDir: string, lo
   const res = await httpGet(url);
   const versions = await packageVersions(res, 'linux');
   if (!versions.length) throw new SourceError(`no linux source package in ${suite} (${url})`);
-  await mkdir(join(cached, '..'), { recursive: true });
-  await writeWhole(cached, JSON.stringify(versions));
+  await writeWhole(cached, JSON.stringify(versions), { mkdir: true });
   return versions;
 }
 
+/** The selftests' main file: a kept tree without it is not whole. */
+const RSEQ_C = 'tools/testing/selftests/rseq/rseq.c';
+
 async function readSource(dir: string): Promise<SelftestsSource | undefined> {
   try {
-    const s = JSON.parse(await readFile(join(dir, 'source.json'), 'utf8')) as Omit<SelftestsSource, 'dir'>;
-    return existsSync(join(dir, 'tree', 'tools/testing/selftests/rseq/rseq.c'))
-      ? { ...s, dir: join(dir, 'tree') }
-      : undefined;
+    const s = JSON.parse(await readFile(join(dir, SOURCE_FILE), 'utf8')) as Omit<SelftestsSource, 'dir'>;
+    return existsSync(join(dir, 'tree', RSEQ_C)) ? { ...s, dir: join(dir, 'tree') } : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** A kept tree, marked as used now (`cache gc` keeps what was used recently). */
+async function used(s: SelftestsSource): Promise<SelftestsSource> {
+  await touchEntry(dirname(s.dir));
+  return s;
 }
 
 /** Selftest trees already in the cache, newest Debian version first. */
@@ -111,7 +121,7 @@ async function fetchSelftests(
   cacheDir: string,
   log: Log,
 ): Promise<SelftestsSource> {
-  const root = join(cacheDir, 'clients', 'selftests');
+  const root = cachePath(cacheDir, 'selftests');
   // The trees kept already, read once: every candidate is looked up in them before the mirror is asked.
   const keptTrees = await cachedTrees(root, suite);
   let candidates: { version: string; directory: string }[];
@@ -125,20 +135,19 @@ async function fetchSelftests(
     const kept = keptTrees.filter((s) => wanted === 'latest' || s.debianVersion === wanted);
     if (kept[0]) {
       log.warn(`${(e as Error).message}: using the cached selftests of linux ${kept[0].debianVersion}`);
-      return kept[0];
+      return used(kept[0]);
     }
     throw e;
   }
   for (const c of candidates) {
     const kept = keptTrees.find((s) => s.debianVersion === c.version);
-    if (kept) return kept;
+    if (kept) return used(kept);
     const dscName = `linux_${c.version.replace(/^\d+:/, '')}.dsc`;
     const dscUrl = `${mirror}/${c.directory}/${dscName}`;
     // A version the index lists but the pool lacks is remembered for the day, and skipped quietly.
-    const missing = join(
+    const missing = cachePath(
       cacheDir,
-      'sources',
-      'index',
+      'sourceIndex',
       `missing-${dscName}-${new Date().toISOString().slice(0, 10)}`,
     );
     if (existsSync(missing)) continue;
@@ -148,8 +157,7 @@ async function fetchSelftests(
     } catch (e) {
       if (/HTTP 404/.test((e as Error).message)) {
         log.warn(`${mirror} lists linux ${c.version} in ${suite}, but its pool has no .dsc for it`);
-        await mkdir(join(missing, '..'), { recursive: true });
-        await writeWhole(missing, `${dscUrl}\n`);
+        await writeWhole(missing, `${dscUrl}\n`, { mkdir: true });
         continue;
       }
       throw e;
@@ -157,11 +165,10 @@ async function fetchSelftests(
     const dsc = parseDeb822(dscText)[0];
     const orig = (dsc ? sha256Files(dsc) : []).find((f) => /\.orig\.tar\.xz$/.test(f.name));
     if (!orig) throw new SourceError(`${dscName} lists no .orig.tar.xz`);
-    const dir = join(root, orig.sha256.slice(0, 16));
-    const already = await readSource(dir);
-    if (already) return already;
+    const key = orig.sha256.slice(0, 16);
+    const already = await readSource(join(root, key));
+    if (already) return used(already);
     const url = `${mirror}/${c.directory}/${orig.name}`;
-    await streamSubset(url, orig.sha256, dir, log);
     const source: Omit<SelftestsSource, 'dir'> = {
       digest: orig.sha256,
       debianVersion: c.version,
@@ -169,32 +176,38 @@ async function fetchSelftests(
       suite,
       url,
     };
-    await writeWhole(join(dir, 'source.json'), `${JSON.stringify(source, null, 2)}\n`);
-    return { ...source, dir: join(dir, 'tree') };
+    // source.json is the entry's seal: a folder without it (left by an older harness) is replaced.
+    const made = await makeEntry({
+      root,
+      key,
+      fill: (stage) => streamSubset(url, orig.sha256, stage, log),
+      seal: (stage) => writeFile(join(stage, SOURCE_FILE), `${JSON.stringify(source, null, 2)}\n`),
+      isWhole: (d) => existsSync(join(d, SOURCE_FILE)) && existsSync(join(d, 'tree', RSEQ_C)),
+    });
+    return (await readSource(made.dir)) ?? { ...source, dir: join(made.dir, 'tree') };
   }
   throw new SourceError(`no .dsc of linux ${wanted} (${suite}) on ${mirror}`);
 }
 
 /**
- * Streams the tarball through a sha256 and `tar -xJ` of the kept members into a temporary folder,
- * published as `dir/tree` only when the digest matches; nothing else of the tarball touches the disk.
+ * Streams the tarball through a sha256 and `tar -xJ` of the kept members into the staged entry, kept as
+ * `stage/tree` only when the digest matches; nothing else of the tarball touches the disk.
  */
-async function streamSubset(url: string, sha256: string, dir: string, log: Log): Promise<void> {
-  const tmp = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
+async function streamSubset(url: string, sha256: string, stage: string, log: Log): Promise<void> {
+  const tmp = join(stage, 'unpack');
   await mkdir(tmp, { recursive: true });
   try {
     log.info(`streaming the rseq selftests out of ${url}`);
     const res = await httpGet(url);
-    const h = createHash('sha256');
     const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-    body.on('data', (b: Buffer) => h.update(b));
+    const h = sha256Tap(body);
     const untar = execa(
       'tar',
       ['-xJ', '-C', tmp, '--wildcards', '--no-same-owner', ...SELFTESTS_KEEP.map((m) => `*/${m}`)],
       { input: body, reject: false, stripFinalNewline: true },
     );
     const r = await untar;
-    const got = h.digest('hex');
+    const got = h.digest();
     if (got !== sha256)
       throw new SourceError(`checksum mismatch for ${url}: expected sha256 ${sha256}, got ${got}`);
     if (r.exitCode !== 0)
@@ -202,11 +215,9 @@ async function streamSubset(url: string, sha256: string, dir: string, log: Log):
         `unpacking the selftests from ${url} failed: ${r.stderr.trim().split('\n').pop()}`,
       );
     const [top] = await readdir(tmp);
-    if (!top || !existsSync(join(tmp, top, 'tools/testing/selftests/rseq/rseq.c')))
+    if (!top || !existsSync(join(tmp, top, RSEQ_C)))
       throw new SourceError(`${url} holds no tools/testing/selftests/rseq`);
-    await mkdir(dir, { recursive: true });
-    await rm(join(dir, 'tree'), { recursive: true, force: true });
-    await rename(join(tmp, top), join(dir, 'tree'));
+    await rename(join(tmp, top), join(stage, 'tree'));
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }

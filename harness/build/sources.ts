@@ -4,13 +4,15 @@
  * git tree (exported with `git archive`). Each ends up as one verified tarball in the cache, named by
  * its digest, which is what builds unpack.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { isAbsolute, join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
+import { sha256File, sha256Tap, sha256Text } from '../cache/digest.js';
+import { publishFile, writeWhole } from '../cache/entry.js';
+import { cachePath } from '../cache/layout.js';
 import type { GlibcEntry } from '../matrix/schema.js';
 import { HostError, NO_SPACE } from '../util/errors.js';
 import type { Log } from '../util/log.js';
@@ -59,24 +61,6 @@ function noSpace(path: string): SourceError {
   return new SourceError(`${NO_SPACE}: cannot write ${path}`);
 }
 
-/** Writes a file whole or not at all: to a temporary name beside it, renamed into place. */
-export async function writeWhole(path: string, data: string | Buffer): Promise<void> {
-  const tmp = `${path}.${process.pid}.part`;
-  try {
-    await writeFile(tmp, data);
-    await rename(tmp, path);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    throw e;
-  }
-}
-
-async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  await pipeline(createReadStream(path), h);
-  return h.digest('hex');
-}
-
 export async function httpGet(url: string): Promise<Response> {
   let res: Response;
   try {
@@ -98,27 +82,23 @@ export async function fetchVerified(url: string, dest: string, sha256: string, l
     log.warn(`${dest} does not match its checksum: downloading it again`);
     await rm(dest, { force: true });
   }
-  await mkdir(join(dest, '..'), { recursive: true });
-  const tmp = `${dest}.${process.pid}.part`;
+  await mkdir(dirname(dest), { recursive: true });
   log.info(`fetching ${url}`);
   const res = await httpGet(url);
-  const h = createHash('sha256');
-  const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
-  body.on('data', (b: Buffer) => h.update(b));
-  try {
-    await pipeline(body, createWriteStream(tmp));
-  } catch (e) {
-    await rm(tmp, { force: true });
-    // A full disk is the host's problem, not the mirror's.
-    if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(dest);
-    throw new SourceError(`download of ${url} failed: ${fetchFailure(e)}`, true);
-  }
-  const got = h.digest('hex');
-  if (got !== sha256) {
-    await rm(tmp, { force: true });
-    throw new SourceError(`checksum mismatch for ${url}: expected sha256 ${sha256}, got ${got}`);
-  }
-  await rename(tmp, dest);
+  await publishFile(dest, async (part) => {
+    const body = Readable.fromWeb(res.body as import('node:stream/web').ReadableStream);
+    const h = sha256Tap(body);
+    try {
+      await pipeline(body, createWriteStream(part));
+    } catch (e) {
+      // A full disk is the host's problem, not the mirror's.
+      if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(dest);
+      throw new SourceError(`download of ${url} failed: ${fetchFailure(e)}`, true);
+    }
+    const got = h.digest();
+    if (got !== sha256)
+      throw new SourceError(`checksum mismatch for ${url}: expected sha256 ${sha256}, got ${got}`);
+  });
 }
 
 /** The versions of glibc a suite's Sources index lists, newest first; cached per day. */
@@ -129,7 +109,7 @@ async function suiteVersions(
   log: Log,
 ): Promise<{ version: string; directory: string }[]> {
   const day = new Date().toISOString().slice(0, 10);
-  const indexDir = join(cacheDir, 'sources', 'index');
+  const indexDir = cachePath(cacheDir, 'sourceIndex');
   const cached = join(indexDir, `${suite}-${day}.v2.json`);
   if (existsSync(cached)) return JSON.parse(await readFile(cached, 'utf8'));
   const url = `${mirror}/dists/${suite}/main/source/Sources.xz`;
@@ -178,7 +158,7 @@ async function fetchDsc(
   cacheDir: string,
 ): Promise<string | undefined> {
   const dscName = `glibc_${version.replace(/^\d+:/, '')}.dsc`;
-  const dscPath = join(cacheDir, 'sources', 'dsc', dscName);
+  const dscPath = cachePath(cacheDir, 'sourceDsc', dscName);
   if (existsSync(dscPath)) return dscPath;
   const url = `${mirror}/${directory}/${dscName}`;
   let res: Response;
@@ -191,7 +171,7 @@ async function fetchDsc(
   }
   if (res.status === 404) return undefined;
   if (!res.ok) throw new SourceError(`download of ${url} failed: HTTP ${res.status}`, true);
-  await mkdir(join(dscPath, '..'), { recursive: true });
+  await mkdir(dirname(dscPath), { recursive: true });
   // Whole or not at all: a .dsc cut short by a full disk would be trusted by every later run.
   await writeWhole(dscPath, body);
   return dscPath;
@@ -199,7 +179,7 @@ async function fetchDsc(
 
 /** A cached copy of a file whose digest is known: the cache is keyed by content. */
 function cachedBlob(cacheDir: string, sha256: string, name: string): string {
-  return join(cacheDir, 'sources', 'blobs', `${sha256.slice(0, 16)}-${name}`);
+  return cachePath(cacheDir, 'sourceBlobs', `${sha256.slice(0, 16)}-${name}`);
 }
 
 export async function resolveSource(
@@ -244,7 +224,7 @@ export async function resolveSource(
       if (!deb) throw new SourceError(`${dscName} lists no debian tarball`);
       debianTarball = cachedBlob(cacheDir, deb.sha256, deb.name);
       await fetchVerified(`${mirror}/${directory}/${deb.name}`, debianTarball, deb.sha256, log);
-      digest = createHash('sha256').update(orig.sha256).update(deb.sha256).digest('hex');
+      digest = sha256Text(orig.sha256, deb.sha256);
     }
     return {
       description: `Debian glibc ${version} (${entry.debian.debianPatches ? "with Debian's patch series" : 'upstream tree from the orig tarball'})`,
@@ -267,16 +247,12 @@ export async function resolveSource(
       if (got !== t.sha256)
         throw new SourceError(`checksum mismatch for ${src}: expected sha256 ${t.sha256}, got ${got}`);
       if (!existsSync(tarball)) {
-        await mkdir(join(tarball, '..'), { recursive: true });
-        const part = `${tarball}.${process.pid}.part`;
-        try {
-          await pipeline(createReadStream(src), createWriteStream(part));
-          await rename(part, tarball);
-        } catch (e) {
-          await rm(part, { force: true });
-          if ((e as NodeJS.ErrnoException).code === 'ENOSPC') throw noSpace(tarball);
-          throw e;
-        }
+        await mkdir(dirname(tarball), { recursive: true });
+        await publishFile(tarball, (part) => pipeline(createReadStream(src), createWriteStream(part))).catch(
+          (e: NodeJS.ErrnoException) => {
+            throw e.code === 'ENOSPC' ? noSpace(tarball) : e;
+          },
+        );
       }
     }
     return { description: `tarball ${name}`, digest: t.sha256, tarball, version: name };
@@ -289,21 +265,17 @@ export async function resolveSource(
     });
     if (rev.exitCode !== 0) throw new SourceError(`git ${repo}: cannot resolve ${ref}: ${rev.stderr.trim()}`);
     const commit = rev.stdout.trim();
-    const tarball = join(cacheDir, 'sources', 'git', `${commit}.tar`);
+    const tarball = cachePath(cacheDir, 'sourceGit', `${commit}.tar`);
     if (!existsSync(tarball)) {
-      await mkdir(join(tarball, '..'), { recursive: true });
-      const r = await execa(
-        'git',
-        ['-C', repo, 'archive', '--format=tar', `--prefix=glibc/`, '-o', `${tarball}.part`, commit],
-        {
-          reject: false,
-        },
-      );
-      if (r.exitCode !== 0) {
-        await rm(`${tarball}.part`, { force: true });
-        throw new SourceError(`git archive of ${commit} failed: ${r.stderr.trim()}`);
-      }
-      await rename(`${tarball}.part`, tarball);
+      await mkdir(dirname(tarball), { recursive: true });
+      await publishFile(tarball, async (part) => {
+        const r = await execa(
+          'git',
+          ['-C', repo, 'archive', '--format=tar', `--prefix=glibc/`, '-o', part, commit],
+          { reject: false },
+        );
+        if (r.exitCode !== 0) throw new SourceError(`git archive of ${commit} failed: ${r.stderr.trim()}`);
+      });
     }
     return {
       description: `git ${repo} ${ref} (${commit.slice(0, 12)})`,

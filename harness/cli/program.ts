@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { gcCache, listCache } from '../build/cache.js';
+import { gcCache, listCache } from '../cache/gc.js';
 import { exitCodeFor, formatJson, formatMarkdown, formatText } from '../compare/compare.js';
 import { compareFiles } from '../compare/files.js';
 import { connectEngine } from '../docker/engine.js';
@@ -41,6 +41,7 @@ interface Common {
   verbose?: boolean;
   setup: boolean;
   rebuild?: boolean;
+  verify?: boolean;
   resume?: boolean;
   thorough?: boolean;
   incremental?: boolean;
@@ -78,6 +79,10 @@ export function buildProgram(): Command {
   addCommon(program.command('run').argument('<matrix>', 'a matrix file (YAML)'))
     .option('--rebuild', 'build every glibc of the selected cells again, even where the cache has it')
     .option(
+      '--verify',
+      "check every cached build's installed files by sha256, not only by size and mtime (a damaged one is built again)",
+    )
+    .option(
       '--resume',
       'keep the cells an earlier, interrupted run of the same matrix saved in --out; run the rest',
     )
@@ -108,6 +113,7 @@ export function buildProgram(): Command {
       const progress = buildProgress(log);
       const outcome = await runMatrix({
         rebuild: o.rebuild ?? false,
+        verify: o.verify ?? false,
         resume: o.resume ?? false,
         thorough: o.thorough ?? false,
         probeEnv: parseProbeEnv(o.probeEnv ?? []),
@@ -262,7 +268,9 @@ export function buildProgram(): Command {
   const cache = program.command('cache').description('show or trim the build cache');
   cache
     .command('ls')
-    .description('list cached glibc builds (oldest use first)')
+    .description(
+      'list what the cache holds: glibc builds, compiled probes and clients, selftest trees (oldest use first)',
+    )
     .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
     .option('--json', 'machine-readable output')
     .action(async (o: { cache: string; json?: boolean }) => {
@@ -271,12 +279,14 @@ export function buildProgram(): Command {
       else
         for (const e of entries)
           process.stdout.write(
-            `${e.key}  ${(e.bytes / 2 ** 20).toFixed(0).padStart(6)} MiB  ${e.mode.padEnd(11)} used ${e.lastUsed.slice(0, 16)}  ${e.description}${e.hasTree ? ' [trees kept]' : ''}\n`,
+            `${e.folder.padEnd(17)} ${e.key}  ${(e.bytes / 2 ** 20).toFixed(0).padStart(6)} MiB  ${e.mode.padEnd(11)} used ${e.lastUsed.slice(0, 16)}  ${e.description}${e.hasTree ? ' [trees kept]' : ''}\n`,
           );
     });
   cache
     .command('gc')
-    .description('remove leftovers of dead builds and entries not used for --days days')
+    .description(
+      'remove leftovers of dead runs (temporary entries, partial downloads, stale locks) and entries of every kind not used for --days days',
+    )
     .option('--cache <dir>', 'the build and probe cache', defaultCacheDir())
     .option('--days <n>', 'keep entries used within this many days', positiveInt, 30)
     .action(async (o: { cache: string; days: number }) => {

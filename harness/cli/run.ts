@@ -57,6 +57,8 @@ export interface RunOptions {
   log: Log;
   argv: string[];
   rebuild?: boolean;
+  /** Check cached builds by sha256, not only by size and mtime (`--verify`). */
+  verify?: boolean;
   incremental?: boolean;
   /** Compile through ccache (CACHE/ccache): default on. */
   ccache?: boolean;
@@ -287,6 +289,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       cores: availableParallelism(),
       rebuild: opts.rebuild ?? false,
       incremental: opts.incremental ?? true,
+      verify: opts.verify ?? false,
       ccache: opts.ccache ?? true,
       ...(opts.progress ? { progress: opts.progress } : {}),
       glibcTests: matrix.doc.options?.glibcTests ?? [],

@@ -2,18 +2,32 @@
  * Real rseq clients against a build: the Linux rseq selftests compiled against the build's glibc
  * (probes/clients.mk), cached under a key of (build, selftests tree, probe sources).
  */
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
 import type { SelftestsSource } from '../build/selftests.js';
+import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
+import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import type { ClientDef, Link } from '../matrix/catalogue.js';
 import { errorMessage } from '../util/errors.js';
-import { type ClientSetup, probeSourceDigest, publishComplete } from './execute.js';
 import { IN_CONTAINER } from './plan.js';
+import { probeSourceDigest } from './source-digest.js';
+
+/** What the client cells of a container need; each part absent when it could not be made (failure says why). */
+export interface ClientSetup {
+  /** The image with valgrind (the toolchain image plus CLIENT_PACKAGES). */
+  image?: string;
+  /** The compiled selftests (compileClients). */
+  binDir?: string;
+  /** Why there is no image / no compiled selftests. */
+  imageFailure?: string;
+  selftestsFailure?: string;
+  selftestsLogTail?: string;
+  thoroughTimeoutSec: number;
+}
 
 export interface CompiledClients {
   binDir: string;
@@ -35,11 +49,13 @@ export async function compileClients(
 ): Promise<CompiledClients> {
   const started = Date.now();
   const key = `${build.key}-${selftests.digest.slice(0, 12)}-${await probeSourceDigest(probesDir)}`;
-  const binDir = join(cacheDir, 'clients', 'bin', key);
-  if (existsSync(join(binDir, '.complete'))) return { binDir, cached: true, durationMs: 0 };
-  const tmp = join(cacheDir, 'clients', 'bin', `.tmp-${key}-${randomBytes(4).toString('hex')}`);
-  await mkdir(tmp, { recursive: true });
-  try {
+  const root = cachePath(cacheDir, 'clientBins');
+  const binDir = join(root, key);
+  if (hasCompleteMark(binDir)) {
+    await touchEntry(binDir);
+    return { binDir, cached: true, durationMs: 0 };
+  }
+  const fill = async (tmp: string) => {
     const vars = Object.entries(build.probeMakeVars).map(([k, v]) => `${k}=${v}`);
     const r = await session.run({
       image,
@@ -67,11 +83,10 @@ export async function compileClients(
     });
     if (r.timedOut) throw new Error('compiling the rseq selftests timed out');
     await writeFile(join(tmp, 'make.log'), `${r.stdout}\n${r.stderr}`);
-    await publishComplete(tmp, binDir);
-    return { binDir, cached: false, durationMs: Date.now() - started };
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
+  };
+  // Staged, sealed with .complete and renamed into place; another run's entry of the same key is as good.
+  await makeEntry({ root, key, fill });
+  return { binDir, cached: false, durationMs: Date.now() - started };
 }
 
 /**

@@ -1,17 +1,17 @@
 /**
  * Compiling the probe suite against a build, and running a container's worth of probes.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../build/build.js';
+import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
+import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import { type Link, type ScenarioDef, stageDef } from '../matrix/catalogue.js';
 import type { Observation, ProbeRun, StraceCell } from '../results/types.js';
-import { clientMissing } from './clients.js';
+import { type ClientSetup, clientMissing } from './clients.js';
 import { parseObservations } from './parse.js';
 import {
   clientInvocation,
@@ -27,31 +27,14 @@ import {
   tracedId,
 } from './plan.js';
 import { seccompProfile } from './seccomp.js';
+import { probeSourceDigest } from './source-digest.js';
 import { attachStrace, parseStrace, summarizeForStage, tracedMarkers } from './strace.js';
 
 export async function readInvocationTable(probesDir: string): Promise<InvocationTable> {
   return JSON.parse(await readFile(join(probesDir, 'stages.json'), 'utf8')) as InvocationTable;
 }
 
-async function filesUnder(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const e of await readdir(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await filesUnder(p)));
-    else if (e.isFile()) out.push(p);
-  }
-  return out.sort();
-}
-
-/** A digest of the probe suite's sources: part of the compiled probes' cache key. */
-export async function probeSourceDigest(probesDir: string): Promise<string> {
-  const h = createHash('sha256');
-  for (const f of await filesUnder(probesDir))
-    h.update(relative(probesDir, f))
-      .update('\0')
-      .update(await readFile(f));
-  return h.digest('hex').slice(0, 16);
-}
+export type { ClientSetup };
 
 export class ProbeError extends Error {
   constructor(
@@ -71,11 +54,13 @@ export async function compileProbes(
 ): Promise<{ binDir: string; cached: boolean; durationMs: number }> {
   const started = Date.now();
   const key = `${build.key}-${await probeSourceDigest(probesDir)}`;
-  const binDir = join(cacheDir, 'probes', key);
-  if (existsSync(join(binDir, '.complete'))) return { binDir, cached: true, durationMs: 0 };
-  const tmp = join(cacheDir, 'probes', `.tmp-${key}-${randomBytes(4).toString('hex')}`);
-  await mkdir(tmp, { recursive: true });
-  try {
+  const root = cachePath(cacheDir, 'probes');
+  const binDir = join(root, key);
+  if (hasCompleteMark(binDir)) {
+    await touchEntry(binDir);
+    return { binDir, cached: true, durationMs: 0 };
+  }
+  const fill = async (tmp: string) => {
     const vars = Object.entries(build.probeMakeVars).map(([k, v]) => `${k}=${v}`);
     const r = await session.run({
       image: build.image,
@@ -90,24 +75,10 @@ export async function compileProbes(
         `compiling the probes failed (${r.timedOut ? 'timed out' : `exit ${r.exitCode}`})`,
         tail(`${r.stdout}\n${r.stderr}`, 30),
       );
-    await publishComplete(tmp, binDir);
-    return { binDir, cached: false, durationMs: Date.now() - started };
-  } finally {
-    await rm(tmp, { recursive: true, force: true });
-  }
-}
-
-/**
- * Publishes a finished cache folder: marks it complete and renames it into place. Another run that
- * published the same key first wins; theirs is as good as ours.
- */
-export async function publishComplete(tmp: string, dest: string): Promise<void> {
-  await writeFile(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
-  try {
-    await rename(tmp, dest);
-  } catch {
-    if (!existsSync(join(dest, '.complete'))) throw new Error(`cannot publish ${dest}`);
-  }
+  };
+  // Staged, sealed with .complete and renamed into place; another run's entry of the same key is as good.
+  await makeEntry({ root, key, fill });
+  return { binDir, cached: false, durationMs: Date.now() - started };
 }
 
 export interface ProbeCellInput {
@@ -133,19 +104,6 @@ function signalName(n: number): string {
 }
 
 /** Runs the probes of many cells of one build and scenario in a single container. */
-/** What the client cells of a container need; each part absent when it could not be made (failure says why). */
-export interface ClientSetup {
-  /** The image with valgrind (the toolchain image plus CLIENT_PACKAGES). */
-  image?: string;
-  /** The compiled selftests (compileClients). */
-  binDir?: string;
-  /** Why there is no image / no compiled selftests. */
-  imageFailure?: string;
-  selftestsFailure?: string;
-  selftestsLogTail?: string;
-  thoroughTimeoutSec: number;
-}
-
 export async function runProbes(opts: {
   session: ContainerSession;
   build: ReadyBuild;
