@@ -1,20 +1,19 @@
 /**
  * Bad input through the real command line: each gets exit 2 and exactly one line naming the file, line
- * and field, never a stack trace. (The matrix corpus itself is test/bad-matrices, checked by
+ * and field, never a stack trace. (The matrix corpus itself is test/unit/bad-matrices, checked by
  * matrix.test.ts; these are the cases that need the file system or another command.)
  */
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { execa } from 'execa';
 import t, { type Test } from 'tap';
+import { CLI, isolatedCli, runCli, runCliAt } from '../helpers/cli.js';
 
-const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'rm-bad-input-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-async function rseqMatrix(args: string[]) {
-  const r = await execa('node', [cli, ...args], { reject: false });
+async function rseqMatrix(args: string[], cli = CLI) {
+  const r = await runCliAt(cli, args);
   return { code: r.exitCode, lines: r.stderr.split('\n').filter(Boolean), stdout: r.stdout };
 }
 
@@ -58,17 +57,18 @@ t.test('a patch file that does not exist', async (t) => {
 });
 
 t.test('a patch path that leaves patches/ through a symlink', async (t) => {
-  const link = join(process.cwd(), 'patches', 'test', `.escape-${process.pid}.patch`);
-  symlinkSync('/etc/passwd', link);
-  t.teardown(() => rmSync(link, { force: true }));
-  const rel = `test/.escape-${process.pid}.patch`;
+  // The symlink goes into the patches/ of a copy of the CLI in this test's folder, not the repository's.
+  const copy = isolatedCli(join(tmp, 'symlink-cli'));
+  mkdirSync(join(copy.patches, 'test'));
+  symlinkSync('/etc/passwd', join(copy.patches, 'test', 'escape.patch'));
+  const rel = 'test/escape.patch';
   const file = matrixWithPatch('symlink', rel);
   oneLine(
     t,
-    await rseqMatrix(['validate', file]),
+    await rseqMatrix(['validate', file], copy.cli),
     `${relative(process.cwd(), file)}:9: variants[0].patches[0]: patch path "${rel}" leaves patches/ (it resolves to /etc/passwd)`,
   );
-  const run = await rseqMatrix(['run', file, '--no-setup', '--out', join(tmp, 'never')]);
+  const run = await rseqMatrix(['run', file, '--no-setup', '--out', join(tmp, 'never')], copy.cli);
   t.equal(run.code, 2, 'run refuses it before anything starts');
 });
 
@@ -100,4 +100,16 @@ t.test('a bad --filter and a bad --shard', async (t) => {
     await rseqMatrix(['run', 'matrices/stock.yaml', '--no-setup', '--shard', '0/2']),
     '--shard: "0/2": K must be from 1 to 2',
   );
+});
+
+t.test('bad input to run exits 2 with one line; no engine needed', async (t) => {
+  const r = await runCli(['run', 'test/unit/bad-matrices/unknown-stage.yaml']);
+  t.equal(r.exitCode, 2);
+  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
+  t.match(r.stderr, /unknown-stage\.yaml:21: stages\[1\]: unknown stage "preload-ctr"/);
+  const f = await runCli(['run', 'matrices/stock.yaml', '--filter', 'stage=nothing']);
+  t.equal(f.exitCode, 2);
+  t.match(f.stderr, 'selects no cell');
+  const u = await runCli(['run']);
+  t.equal(u.exitCode, 2, 'usage error');
 });

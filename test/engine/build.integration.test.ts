@@ -6,12 +6,12 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t from 'tap';
-import type { Results } from '../harness/results/types.js';
-import { defaultCacheDir } from '../harness/util/paths.js';
+import type { Results } from '../../harness/results/types.js';
+import { defaultCacheDir } from '../../harness/util/paths.js';
+import { runCli } from '../helpers/cli.js';
+import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';
 
-const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'rm-build-'));
 const cache = defaultCacheDir();
 const HOUR = 3_600_000;
@@ -25,39 +25,23 @@ function ourContainers(runId: string | undefined): string[] {
 }
 
 async function run(args: string[], timeout = 2 * HOUR) {
-  const r = await execa('node', [cli, 'run', ...args, '--json'], { reject: false, timeout, all: false });
+  const r = await runCli(['run', ...args, '--json'], { timeout, all: false });
   const out = r.stdout ? JSON.parse(r.stdout) : {};
   const results = out.results ? (JSON.parse(readFileSync(out.results, 'utf8')) as Results) : undefined;
   return { ...r, out, results };
 }
 
 /** A matrix over pristine 2.36 with the given variants (patch lists relative to patches/). */
-function matrix(name: string, variants: Record<string, string[]>, extra = ''): string {
-  const file = join(tmp, `${name}.yaml`);
-  const v = Object.entries(variants)
-    .map(([id, p]) => `  - id: ${id}\n    patches: [${p.join(', ')}]`)
-    .join('\n');
-  writeFileSync(
-    file,
-    `schemaVersion: 1
-name: ${name}
-glibc:
-  - id: glibc-2.36
-    source: debian
-    debian: { suite: bookworm, version: latest }
-${extra}variants:
-${v}
-links: [shared, static]
-scenarios: [default]
-stages: [main, thread]
-options:
-  glibcTests: [misc/tst-rseq, misc/tst-rseq-disable, nptl/tst-rseq-nptl]
-expect:
-  - expect: registered
-    why: 2.36 registers in __tls_init_tp
-`,
-  );
-  return file;
+function matrix(name: string, variants: Record<string, string[]>): string {
+  return writeMatrix(tmp, {
+    name,
+    glibc: [glibc236()],
+    variants: Object.entries(variants).map(([id, patches]) => ({ id, patches })),
+    links: ['shared', 'static'],
+    stages: ['main', 'thread'],
+    options: { glibcTests: RSEQ_GLIBC_TESTS },
+    expect: [{ expect: 'registered', why: '2.36 registers in __tls_init_tp' }],
+  });
 }
 
 t.test(
@@ -227,30 +211,22 @@ t.test('a damaged cache entry is rebuilt, not trusted, also by two runs at once'
 t.test('a source whose checksum does not match is refused', async (t) => {
   const fake = join(tmp, 'glibc-fake.tar.xz');
   writeFileSync(fake, 'not glibc');
-  const file = join(tmp, 'checksum.yaml');
-  writeFileSync(
-    file,
-    `schemaVersion: 1
-name: checksum
-glibc:
-  - id: mine
-    source: tarball
-    tarball: { path: ${fake}, sha256: ${'ab'.repeat(32)} }
-    suite: bookworm
-variants: [{ id: upstream }]
-links: [shared]
-scenarios: [default]
-stages: [main]
-expect: [{ expect: registered, why: x }]
-`,
-  );
+  const file = writeMatrix(tmp, {
+    name: 'checksum',
+    glibc: [
+      { id: 'mine', source: 'tarball', tarball: { path: fake, sha256: 'ab'.repeat(32) }, suite: 'bookworm' },
+    ],
+    variants: [{ id: 'upstream' }],
+    stages: ['main'],
+    expect: [{ expect: 'registered', why: 'x' }],
+  });
   const r = await run([file, '--out', join(tmp, 'checksum')]);
   t.equal(r.exitCode, 1);
   t.match(r.results?.cells[0], { status: 'error', reason: /checksum mismatch/ });
 });
 
 t.test('cache ls shows the builds', async (t) => {
-  const r = await execa('node', [cli, 'cache', 'ls', '--json']);
+  const r = await runCli(['cache', 'ls', '--json'], { reject: true });
   const entries = JSON.parse(r.stdout) as { key: string; hasTree: boolean }[];
   t.ok(
     entries.some((e) => e.hasTree),

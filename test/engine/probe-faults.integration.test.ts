@@ -9,33 +9,22 @@ import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t from 'tap';
-import type { Results } from '../harness/results/types.js';
+import type { Results } from '../../harness/results/types.js';
+import { runCli } from '../helpers/cli.js';
+import { STOCK_BOOKWORM, writeMatrix } from '../helpers/matrix.js';
 
-const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'rm-probe-faults-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
 
-const matrix = join(tmp, 'faults.yaml');
-writeFileSync(
-  matrix,
-  `schemaVersion: 1
-name: probe-faults
-glibc:
-  - { id: bookworm, source: stock, suite: bookworm }
-variants:
-  - id: stock
-links: [shared]
-scenarios: [default]
-stages: [main, thread]
-options:
-  probeTimeout: 3
-expect:
-  - expect: registered
-    why: 2.36 registers in __tls_init_tp
-`,
-);
+const matrix = writeMatrix(tmp, {
+  name: 'probe-faults',
+  glibc: [STOCK_BOOKWORM],
+  variants: [{ id: 'stock' }],
+  stages: ['main', 'thread'],
+  options: { probeTimeout: 3 },
+  expect: [{ expect: 'registered', why: '2.36 registers in __tls_init_tp' }],
+});
 
 function ours(runId: string): string {
   return execFileSync('docker', ['ps', '-aq', '--filter', `label=rseq-matrix.session=${runId}`])
@@ -46,13 +35,7 @@ function ours(runId: string): string {
 async function runWithFault(kind: string) {
   const out = join(tmp, kind);
   const started = Date.now();
-  const r = await execa(
-    'node',
-    [cli, 'run', matrix, '--out', out, '--probe-env', `RP_TEST_FAULT=${kind}:main`],
-    {
-      reject: false,
-    },
-  );
+  const r = await runCli(['run', matrix, '--out', out, '--probe-env', `RP_TEST_FAULT=${kind}:main`]);
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
   const cell = (stage: string) => results.cells.find((c) => c.stage === stage);
   return { r, results, main: cell('main'), thread: cell('thread'), ms: Date.now() - started };
@@ -84,7 +67,7 @@ for (const [kind, reason] of [
 }
 
 t.test('a malformed --probe-env is a usage error', async (t) => {
-  const r = await execa('node', [cli, 'run', matrix, '--probe-env', 'no-equals-sign'], { reject: false });
+  const r = await runCli(['run', matrix, '--probe-env', 'no-equals-sign']);
   t.equal(r.exitCode, 2);
   t.equal(r.stderr.trim(), 'rseq-matrix: --probe-env: "no-equals-sign" is not KEY=VALUE');
 });
@@ -97,8 +80,7 @@ t.test("an image build that fails: the engine's error text, exit 3", async (t) =
   bookworm.toolchain.push('rseq-matrix-no-such-package');
   writeFileSync(join(recipes, 'bookworm.json'), JSON.stringify(bookworm, null, 2));
   const out = join(tmp, 'image');
-  const r = await execa('node', [cli, 'run', matrix, '--out', out], {
-    reject: false,
+  const r = await runCli(['run', matrix, '--out', out], {
     env: { RSEQ_MATRIX_IMAGES: recipes },
   });
   t.equal(r.exitCode, 3, r.stderr.slice(-2000));

@@ -8,11 +8,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t from 'tap';
-import type { Results } from '../harness/results/types.js';
+import type { Results } from '../../harness/results/types.js';
+import { runCli } from '../helpers/cli.js';
 
-const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 /**
  * CI runs the default matrix without the sid baseline: building the newest glibc cold would add about
  * 12 minutes to a run that must end within 90. The nightly workflow and `npm run matrix` run it all.
@@ -23,8 +22,7 @@ const filter = reduced ? ['--filter', 'glibc!=glibc-sid'] : [];
 t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
   const out = mkdtempSync(join(tmpdir(), 'rm-rseq-'));
   if (reduced) t.comment('reduced matrix: glibc!=glibc-sid');
-  const r = await execa('node', [cli, 'run', 'matrices/rseq.yaml', '--out', out, '--json', ...filter], {
-    reject: false,
+  const r = await runCli(['run', 'matrices/rseq.yaml', '--out', out, '--json', ...filter], {
     timeout: 4 * 3_600_000,
   });
   const summary = JSON.parse(r.stdout || '{}');

@@ -8,21 +8,21 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import t from 'tap';
-import { stockBuild } from '../harness/build/build.js';
-import { ContainerSession } from '../harness/docker/containers.js';
-import { connectEngine } from '../harness/docker/engine.js';
-import { ensureSuiteImages } from '../harness/docker/images.js';
-import { scenarioDef } from '../harness/matrix/catalogue.js';
-import type { PlannedCell } from '../harness/matrix/expand.js';
-import { runProbes } from '../harness/probe/execute.js';
-import type { InvocationTable } from '../harness/probe/plan.js';
-import type { CellResult, Results, StraceEvent } from '../harness/results/types.js';
-import { silentLog } from '../harness/util/log.js';
-import { judge } from '../harness/verdict/verdict.js';
+import { stockBuild } from '../../harness/build/build.js';
+import { ContainerSession } from '../../harness/docker/containers.js';
+import { connectEngine } from '../../harness/docker/engine.js';
+import { ensureSuiteImages } from '../../harness/docker/images.js';
+import { scenarioDef } from '../../harness/matrix/catalogue.js';
+import type { PlannedCell } from '../../harness/matrix/expand.js';
+import { runProbes } from '../../harness/probe/execute.js';
+import type { InvocationTable } from '../../harness/probe/plan.js';
+import type { CellResult, Results, StraceEvent } from '../../harness/results/types.js';
+import { silentLog } from '../../harness/util/log.js';
+import { judge } from '../../harness/verdict/verdict.js';
+import { runCli } from '../helpers/cli.js';
+import { STOCK_BOOKWORM, writeMatrix } from '../helpers/matrix.js';
 
-const cli = join(process.cwd(), 'dist/harness/cli/main.js');
 const tmp = mkdtempSync(join(tmpdir(), 'rm-stock-'));
 
 /** Containers of one session (a run's id): other runs may share this engine at the same time. */
@@ -38,8 +38,7 @@ const runIdOf = (out: string) =>
 
 t.test('the stock matrix passes on this machine', async (t) => {
   const out = join(tmp, 'stock');
-  const r = await execa('node', [cli, 'run', 'matrices/stock.yaml', '--out', out, '--json'], {
-    reject: false,
+  const r = await runCli(['run', 'matrices/stock.yaml', '--out', out, '--json'], {
     timeout: 1_500_000,
   });
   t.equal(r.exitCode, 0, `exit 0\n${r.stderr.slice(-3000)}`);
@@ -225,36 +224,27 @@ t.test('the selftests cannot be fetched: their cells are errors, the rest of the
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const port = (server.address() as AddressInfo).port;
   await new Promise<void>((r) => server.close(() => r()));
-  const file = join(tmp, 'offline-clients.yaml');
-  writeFileSync(
-    file,
-    `schemaVersion: 1
-name: offline-clients
-glibc:
-  - { id: bookworm, source: stock, suite: bookworm }
-variants:
-  - id: stock
-links: [shared]
-scenarios: [default]
-stages: [main, client:basic_test, client:valgrind]
-clients:
-  selftests: { suite: trixie, version: latest, mirror: 'http://127.0.0.1:${port}/debian' }
-expect:
-  - expect: registered
-    why: 2.36 registers in __tls_init_tp
-  - match: { stage: client:valgrind }
-    expect: unavailable
-    why: valgrind answers ENOSYS
-`,
-  );
+  const file = writeMatrix(tmp, {
+    name: 'offline-clients',
+    glibc: [STOCK_BOOKWORM],
+    variants: [{ id: 'stock' }],
+    stages: ['main', 'client:basic_test', 'client:valgrind'],
+    clients: { selftests: { suite: 'trixie', version: 'latest', mirror: `http://127.0.0.1:${port}/debian` } },
+    expect: [
+      { expect: 'registered', why: '2.36 registers in __tls_init_tp' },
+      { match: { stage: 'client:valgrind' }, expect: 'unavailable', why: 'valgrind answers ENOSYS' },
+    ],
+  });
   // An empty cache: nothing to fall back on.
-  const empty = await execa(
-    'node',
-    [cli, 'run', file, '--out', join(tmp, 'offline'), '--cache', join(tmp, 'empty-cache'), '--json'],
-    {
-      reject: false,
-    },
-  );
+  const empty = await runCli([
+    'run',
+    file,
+    '--out',
+    join(tmp, 'offline'),
+    '--cache',
+    join(tmp, 'empty-cache'),
+    '--json',
+  ]);
   t.equal(empty.exitCode, 1, `exit 1\n${empty.stderr.slice(-2000)}`);
   const r = JSON.parse(readFileSync(join(tmp, 'offline', 'results.json'), 'utf8')) as Results;
   const byStage = new Map(r.cells.map((c) => [c.stage, c]));
@@ -267,9 +257,7 @@ expect:
     ),
   });
   // The default cache has the selftests from the runs above: the newest kept tree is used, with a warning.
-  const cached = await execa('node', [cli, 'run', file, '--out', join(tmp, 'offline-cached'), '--json'], {
-    reject: false,
-  });
+  const cached = await runCli(['run', file, '--out', join(tmp, 'offline-cached'), '--json']);
   t.equal(cached.exitCode, 0, cached.stderr.slice(-2000));
   t.match(cached.stderr, /using the cached selftests of linux \d/);
 });
@@ -282,8 +270,7 @@ t.test('a flipped expectation fails the run and names the cell', async (t) => {
   t.not(text, readFileSync('matrices/stock.yaml', 'utf8'), 'the copy differs');
   const file = join(tmp, 'flipped.yaml');
   writeFileSync(file, text);
-  const r = await execa('node', [cli, 'run', file, '--out', join(tmp, 'flipped'), '--filter', 'stage=main'], {
-    reject: false,
+  const r = await runCli(['run', file, '--out', join(tmp, 'flipped'), '--filter', 'stage=main'], {
     timeout: 600_000,
   });
   t.equal(r.exitCode, 1);
@@ -299,26 +286,11 @@ t.test('a flipped expectation fails the run and names the cell', async (t) => {
   t.same(ourContainers(runIdOf(join(tmp, 'flipped'))), []);
 });
 
-t.test('bad input exits 2 with one line; no engine needed', async (t) => {
-  const r = await execa('node', [cli, 'run', 'test/bad-matrices/unknown-stage.yaml'], { reject: false });
-  t.equal(r.exitCode, 2);
-  t.equal(r.stderr.trim().split('\n').length, 1, 'one line');
-  t.match(r.stderr, /unknown-stage\.yaml:21: stages\[1\]: unknown stage "preload-ctr"/);
-  const f = await execa('node', [cli, 'run', 'matrices/stock.yaml', '--filter', 'stage=nothing'], {
-    reject: false,
-  });
-  t.equal(f.exitCode, 2);
-  t.match(f.stderr, 'selects no cell');
-  const u = await execa('node', [cli, 'run'], { reject: false });
-  t.equal(u.exitCode, 2, 'usage error');
-});
-
 t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', async (t) => {
   const file = 'matrices/stock.yaml';
   const out = join(tmp, 'interrupted');
   // Without the client stages: they add minutes and are tested above.
-  const child = execa('node', [cli, 'run', file, '--out', out, '--jobs', '1', ...noClients], {
-    reject: false,
+  const child = runCli(['run', file, '--out', out, '--jobs', '1', ...noClients], {
     all: true,
   });
   let sent = false;
@@ -345,9 +317,7 @@ t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', a
   t.same(ourContainers(results.run.id), [], 'no container of the run is left');
 
   // --resume carries on: the measured cells are kept, only the rest run.
-  const again = await execa('node', [cli, 'run', file, '--out', out, '--resume', '--json', ...noClients], {
-    reject: false,
-  });
+  const again = await runCli(['run', file, '--out', out, '--resume', '--json', ...noClients]);
   t.equal(again.exitCode, 0, again.stderr.slice(-2000));
   t.match(again.stderr, `resuming run ${results.run.id}: ${results.cells.length} of 272 cells kept`);
   const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
@@ -362,13 +332,7 @@ t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', a
 
 t.test("kill -9: the next run with --resume removes the dead run's containers and carries on", async (t) => {
   const out = join(tmp, 'killed');
-  const child = execa(
-    'node',
-    [cli, 'run', 'matrices/stock.yaml', '--out', out, '--jobs', '1', ...noClients],
-    {
-      reject: false,
-    },
-  );
+  const child = runCli(['run', 'matrices/stock.yaml', '--out', out, '--jobs', '1', ...noClients]);
   let killed = false;
   child.stderr?.on('data', (b: Buffer) => {
     if (!killed && b.toString().includes('probed ')) {
@@ -382,9 +346,8 @@ t.test("kill -9: the next run with --resume removes the dead run's containers an
   const runId = JSON.parse(journal[0] ?? '{}').run.id as string;
   const kept = journal.filter((l) => l.includes('"type":"cell"')).length;
   t.ok(kept > 0, `${kept} cells were journalled before the kill`);
-  const again = await execa(
-    'node',
-    [cli, 'run', 'matrices/stock.yaml', '--out', out, '--resume', '--json', ...noClients],
+  const again = await runCli(
+    ['run', 'matrices/stock.yaml', '--out', out, '--resume', '--json', ...noClients],
     { reject: false },
   );
   t.equal(again.exitCode, 0, again.stderr.slice(-2000));

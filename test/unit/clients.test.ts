@@ -4,12 +4,12 @@
  * run-stock.integration.test.ts and run-rseq.integration.test.ts.
  */
 import t from 'tap';
-import { CLIENT_STAGES, type ClientDef, scenarioDef, stageDef } from '../harness/matrix/catalogue.js';
-import { type PlannedCell, resolveExpectation } from '../harness/matrix/expand.js';
-import { clientInvocation, runnerScript } from '../harness/probe/plan.js';
-import type { Observation, ProbeRun } from '../harness/results/types.js';
-import { clientInconsistency, clientOwner, judge } from '../harness/verdict/verdict.js';
-import { observation } from './helpers/observation.js';
+import { CLIENT_STAGES, type ClientDef, scenarioDef, stageDef } from '../../harness/matrix/catalogue.js';
+import { type PlannedCell, resolveExpectation } from '../../harness/matrix/expand.js';
+import { clientInvocation, runnerScript } from '../../harness/probe/plan.js';
+import type { Observation, ProbeRun } from '../../harness/results/types.js';
+import { clientInconsistency, clientOwner, judge } from '../../harness/verdict/verdict.js';
+import { observation } from '../helpers/observation.js';
 
 const cell = (
   stage: string,
@@ -271,7 +271,7 @@ t.test('a client expected to fail (the rule says clientFails)', async (t) => {
 });
 
 t.test("exit statuses above 192 are the program's own, not signals", async (t) => {
-  const { decodeExit } = await import('../harness/probe/plan.js');
+  const { decodeExit } = await import('../../harness/probe/plan.js');
   const name = (n: number) => `SIG${n}`;
   t.same(decodeExit(255, name), { exitCode: 255, signal: null, timedOut: false });
   t.same(decodeExit(134, name), { exitCode: null, signal: 'SIG6', timedOut: false });
@@ -279,7 +279,7 @@ t.test("exit statuses above 192 are the program's own, not signals", async (t) =
 });
 
 t.test('a thousand observer lines keep one per distinct answer', async (t) => {
-  const { distinctAnswers } = await import('../harness/probe/execute.js');
+  const { distinctAnswers } = await import('../../harness/probe/execute.js');
   const lines = Array.from({ length: 1000 }, (_, i) => ({ ...observerLine(), pid: i + 2, tid: i + 2 }));
   lines[500] = { ...testOwned(), pid: 9, tid: 9 };
   const kept = distinctAnswers(lines);

@@ -6,8 +6,8 @@ import {
   sha256Files,
   sourceVersions,
   upstreamVersion,
-} from '../harness/build/debian.js';
-import { classifyLine } from '../harness/build/recipe.js';
+} from '../../harness/build/debian.js';
+import { classifyLine } from '../../harness/build/recipe.js';
 
 t.test("dpkg's version order", async (t) => {
   const lt: [string, string][] = [

@@ -1,14 +1,14 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { resolveExpectation, specificity } from '../harness/matrix/expand.js';
-import { parseFilter } from '../harness/matrix/filter.js';
-import type { ExpectRuleDoc } from '../harness/matrix/schema.js';
-import { selectCells, validateMatrix } from '../harness/matrix/validate.js';
-import { parseYaml } from '../harness/matrix/yaml.js';
-import { InputError } from '../harness/util/errors.js';
+import { resolveExpectation, specificity } from '../../harness/matrix/expand.js';
+import { parseFilter } from '../../harness/matrix/filter.js';
+import type { ExpectRuleDoc } from '../../harness/matrix/schema.js';
+import { selectCells, validateMatrix } from '../../harness/matrix/validate.js';
+import { parseYaml } from '../../harness/matrix/yaml.js';
+import { InputError } from '../../harness/util/errors.js';
 
-const dir = 'test/bad-matrices';
+const dir = 'test/unit/bad-matrices';
 const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<string, string>;
 
 t.test('every bad matrix fails with its exact one-line message', async (t) => {

@@ -1,99 +1,14 @@
 /**
  * The nightly workflow (.github/workflows/nightly.yml) cannot run here: instead, every rseq-matrix
  * command line in it must be accepted by our CLI's parser (buildProgram, with the actions stopped
- * before they run), and the workflow must have the shape the README promises.
+ * before they run), and the workflow must have the shape the README promises. (That each subcommand
+ * exists in the built CLI: test/cli/nightly.test.ts.)
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { execa } from 'execa';
-import yaml from 'js-yaml';
 import t from 'tap';
-import { buildProgram } from '../harness/cli/program.js';
-import { parseShard } from '../harness/results/merge.js';
-
-const WORKFLOW = '.github/workflows/nightly.yml';
-const cli = join(process.cwd(), 'dist/harness/cli/main.js');
-
-interface Step {
-  name?: string;
-  id?: string;
-  if?: string;
-  run?: string;
-  uses?: string;
-  with?: Record<string, unknown>;
-  'continue-on-error'?: boolean;
-}
-interface Job {
-  needs?: string | string[];
-  if?: string;
-  strategy?: { 'fail-fast'?: boolean; matrix?: Record<string, unknown[]> };
-  steps: Step[];
-}
-const wf = yaml.load(readFileSync(WORKFLOW, 'utf8')) as { on: unknown; jobs: Record<string, Job> };
-
-/** Shell words of a script, one list per simple command; quotes removed; operators end a command. */
-function commands(script: string): string[][] {
-  const text = script.replace(/\\\n/g, ' ');
-  const out: string[][] = [];
-  let cur: string[] = [];
-  let word: string | null = null;
-  const end = () => {
-    if (word !== null) cur.push(word);
-    word = null;
-  };
-  const endCommand = () => {
-    end();
-    if (cur.length) out.push(cur);
-    cur = [];
-  };
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i] as string;
-    if (ch === "'" || ch === '"') {
-      const close = text.indexOf(ch, i + 1);
-      if (close < 0) throw new Error(`unbalanced ${ch} in: ${script}`);
-      word = (word ?? '') + text.slice(i + 1, close);
-      i = close;
-    } else if (ch === '#' && word === null) {
-      while (i < text.length && text[i] !== '\n') i++;
-      endCommand();
-    } else if (ch === '\n' || ch === ';' || ch === '|' || ch === '&' || ch === '>' || ch === '<') {
-      // A redirection or operator: what follows is not an argument of this command (nor is 2 in 2>).
-      if ((ch === '>' || ch === '<') && word !== null && /^\d+$/.test(word)) word = null;
-      endCommand();
-      if (ch !== '\n' && ch !== ';') while (i < text.length && text[i] !== '\n' && text[i] !== ';') i++;
-    } else if (ch === ' ' || ch === '\t') end();
-    else word = (word ?? '') + ch;
-  }
-  endCommand();
-  return out;
-}
-
-/** The arguments after `rseq-matrix` of every command line that runs it, per job, with the matrix expanded. */
-function rseqMatrixLines(): { job: string; step: string; line: string; args: string[] }[] {
-  const found: { job: string; step: string; line: string; args: string[] }[] = [];
-  for (const [jobName, job] of Object.entries(wf.jobs)) {
-    const matrix = job.strategy?.matrix ?? {};
-    for (const step of job.steps) {
-      if (!step.run) continue;
-      const perShard = /\$\{\{\s*matrix\.shard\s*\}\}/.test(step.run);
-      for (const value of perShard ? ((matrix.shard as unknown[] | undefined) ?? [undefined]) : [undefined]) {
-        let script = step.run;
-        if (value !== undefined) script = script.replace(/\$\{\{\s*matrix\.shard\s*\}\}/g, String(value));
-        for (const words of commands(script)) {
-          const at = words.indexOf('rseq-matrix');
-          if (at < 0) continue;
-          const args = words.slice(at + 1);
-          const line = words.join(' ');
-          if (args.some((a) => a.includes('${{') || a.includes('$')))
-            throw new Error(`${WORKFLOW}: ${line}: an expression or variable the test cannot expand`);
-          found.push({ job: jobName, step: step.name ?? step.run.split('\n')[0] ?? '', line, args });
-        }
-      }
-    }
-  }
-  return found;
-}
+import { buildProgram } from '../../harness/cli/program.js';
+import { parseShard } from '../../harness/results/merge.js';
+import { commands, type Job, rseqMatrixLines, wf } from '../helpers/workflow.js';
 
 class Parsed extends Error {
   constructor(
@@ -184,13 +99,6 @@ t.test('the parser check is not a rubber stamp', async (t) => {
       ],
     ],
   );
-});
-
-t.test('each subcommand of the workflow exists in the built CLI (--help exits 0)', async (t) => {
-  for (const sub of new Set(lines.map((l) => l.args[0] as string))) {
-    const r = await execa('node', [cli, sub, '--help'], { reject: false });
-    t.equal(r.exitCode, 0, `rseq-matrix ${sub} --help`);
-  }
 });
 
 t.test('the workflow has the nightly shape', async (t) => {

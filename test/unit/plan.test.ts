@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { scenarioDef } from '../harness/matrix/catalogue.js';
+import { scenarioDef } from '../../harness/matrix/catalogue.js';
 import {
   decodeExit,
   invocationFor,
@@ -12,9 +12,9 @@ import {
   shellQuote,
   tracedDisplay,
   tracedId,
-} from '../harness/probe/plan.js';
-import { seccompProfile } from '../harness/probe/seccomp.js';
-import { parseStrace, tracedMarkers } from '../harness/probe/strace.js';
+} from '../../harness/probe/plan.js';
+import { seccompProfile } from '../../harness/probe/seccomp.js';
+import { parseStrace, tracedMarkers } from '../../harness/probe/strace.js';
 
 t.test('invocations: {bin} expands, scenario env joins', async (t) => {
   const table = {

@@ -2,30 +2,32 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Parser } from 'tap-parser';
-import { CLIENT_CSS, CLIENT_JS } from '../harness/report/client.js';
+import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/client.js';
 import {
   CELL_KEYS,
   capTail,
   encodeReport,
-  expandTemplate,
+  LITERAL,
+  PLACEHOLDERS,
   type ReportData,
   STATUS_CODES,
   templateOf,
-} from '../harness/report/encode.js';
-import { jsonForScript, renderReport } from '../harness/report/html.js';
-import { toJUnit } from '../harness/report/junit.js';
+} from '../../harness/report/encode.js';
+import { jsonForScript, renderReport } from '../../harness/report/html.js';
+import { toJUnit } from '../../harness/report/junit.js';
+import { expandTemplate } from '../../harness/report/page/decode.mjs';
 import {
   cloneResults,
   generateResults,
   largeResults,
   summarize,
   withObservers,
-} from '../harness/report/synthetic.js';
-import { toTap } from '../harness/report/tap.js';
-import type { CellResult, Results } from '../harness/results/types.js';
+} from '../../harness/report/synthetic.js';
+import { toTap } from '../../harness/report/tap.js';
+import type { CellResult, Results } from '../../harness/results/types.js';
 
 const small = JSON.parse(
-  readFileSync(new URL('./fixtures/results/small.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
 ) as Results;
 
 const XSS_VARIANT = '<img src=x onerror=alert(1)>';
@@ -110,7 +112,7 @@ function decodeCells(d: ReportData) {
     const stage = stages[n(1)] as string;
     const id = n(13) ? (S[n(13)] as string) : [...row, stage].join('/');
     const vals = [id, S[n(8)] as string, row[0], row[1], row[3], stage, row[2]] as string[];
-    const x = (i: number) => expandTemplate(S[i] ?? '', vals);
+    const x = (i: number) => expandTemplate(S[i] ?? '', vals, d.vocab);
     const probe = (e[7] || null) as (number | null | (number | null)[])[] | null;
     const obs = (e[6] || []) as number[];
     const sc = n(14) ? (T[n(14)] as unknown[]) : null;
@@ -221,7 +223,11 @@ t.test('templates are lossless, even for text that holds placeholder characters'
     'nothing to replace',
     'a/b/shared/default/main a/b/shared/default/main key-1key-1',
   ])
-    t.equal(expandTemplate(templateOf(s, vals), vals), s, JSON.stringify(s));
+    t.equal(
+      expandTemplate(templateOf(s, vals), vals, { placeholders: PLACEHOLDERS, literal: LITERAL }),
+      s,
+      JSON.stringify(s),
+    );
   t.equal(templateOf('run --only a/b/shared/default/main', vals), 'run --only \u0001');
 });
 

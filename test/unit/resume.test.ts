@@ -1,6 +1,6 @@
 import t from 'tap';
-import { parseJournal } from '../harness/results/resume.js';
-import { InputError } from '../harness/util/errors.js';
+import { parseJournal } from '../../harness/results/resume.js';
+import { InputError } from '../../harness/util/errors.js';
 
 const run = (digest: string) =>
   JSON.stringify({

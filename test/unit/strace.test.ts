@@ -5,7 +5,7 @@
  * containers (see work/<build>/<scenario>/obs/*.strace of a run).
  */
 import t from 'tap';
-import type { PlannedCell } from '../harness/matrix/expand.js';
+import type { PlannedCell } from '../../harness/matrix/expand.js';
 import {
   attachStrace,
   parseStrace,
@@ -14,10 +14,10 @@ import {
   summarizeForStage,
   tracedMarkers,
   unquoteStraceString,
-} from '../harness/probe/strace.js';
-import type { Observation } from '../harness/results/types.js';
-import { judge, straceDisagreement } from '../harness/verdict/verdict.js';
-import { observation } from './helpers/observation.js';
+} from '../../harness/probe/strace.js';
+import type { Observation } from '../../harness/results/types.js';
+import { judge, straceDisagreement } from '../../harness/verdict/verdict.js';
+import { observation } from '../helpers/observation.js';
 
 /** A probe's marker write as strace prints it (the JSON line C-escaped, as with -s 4096). */
 function w(tid: number, stage: string, kernel: string, opts: { cut?: boolean } = {}): string {

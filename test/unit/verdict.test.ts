@@ -1,9 +1,9 @@
 import t from 'tap';
-import type { PlannedCell } from '../harness/matrix/expand.js';
-import { parseObservations } from '../harness/probe/parse.js';
-import type { Observation, ProbeRun } from '../harness/results/types.js';
-import { inconsistency, judge, straceDisagreement } from '../harness/verdict/verdict.js';
-import { observation } from './helpers/observation.js';
+import type { PlannedCell } from '../../harness/matrix/expand.js';
+import { parseObservations } from '../../harness/probe/parse.js';
+import type { Observation, ProbeRun } from '../../harness/results/types.js';
+import { inconsistency, judge, straceDisagreement } from '../../harness/verdict/verdict.js';
+import { observation } from '../helpers/observation.js';
 
 const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   id: 'g/v/shared/default/main',
