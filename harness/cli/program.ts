@@ -10,7 +10,12 @@ import { gcCache, listCache } from '../cache/gc.js';
 import { exitCodeFor, formatJson, formatMarkdown, formatText } from '../compare/compare.js';
 import { compareFiles } from '../compare/files.js';
 import { connectEngine } from '../docker/engine.js';
-import { ensureDebootstrap } from '../docker/host-setup.js';
+import {
+  canSetUpHost,
+  ensureDebootstrap,
+  ensureTestPackages,
+  missingTestPackages,
+} from '../docker/host-setup.js';
 import { parseFilter } from '../matrix/filter.js';
 import { selectCells } from '../matrix/validate.js';
 import { writeReports, writeReportsFromFiles } from '../report/files.js';
@@ -187,10 +192,32 @@ export function buildProgram(): Command {
     .description(
       'prepare this host (root, Debian): install docker.io and debootstrap, start dockerd --bridge=none',
     )
-    .action(async () => {
+    .option(
+      '--for-tests',
+      'also install what the test suite needs: chromium, gcc, make, libc6-dev, valgrind, strace',
+    )
+    .action(async (o: { forTests?: boolean }) => {
       const log = stderrLog();
-      await ensureDebootstrap(log);
-      const engine = await connectEngine({ autoSetup: true, log });
+      if (o.forTests) {
+        const why = canSetUpHost();
+        const missing = missingTestPackages();
+        if (why && missing.length > 0) {
+          // Not root: install nothing; the tests that need the missing packages say so themselves
+          // (a failure under CI=true, a skip with its reason elsewhere).
+          log.warn(`cannot install ${missing.join(', ')} (${why}); tests that need them will say so`);
+        } else await ensureTestPackages(log);
+      }
+      let engine: Awaited<ReturnType<typeof connectEngine>>;
+      try {
+        await ensureDebootstrap(log);
+        engine = await connectEngine({ autoSetup: true, log });
+      } catch (e) {
+        // Before the tests, as a user who cannot install: the tests that need the engine or
+        // debootstrap say so themselves. Under CI=true every prerequisite must be there.
+        if (!o.forTests || process.env.CI === 'true' || !canSetUpHost()) throw e;
+        log.warn(`${(e as Error).message}; tests that need it will say so`);
+        return;
+      }
       process.stdout.write(
         `docker engine ${engine.info.version} (API ${engine.info.apiVersion}) at ${engine.info.host}\n`,
       );

@@ -121,3 +121,29 @@ export function tail(text: string | undefined, lines = 20): string {
   if (!text) return '';
   return text.split('\n').slice(-lines).join('\n');
 }
+
+/**
+ * What `npm test` needs on the host beyond the engine and debootstrap, each as the file whose absence
+ * means its Debian package is missing: Chromium for the report test, the C toolchain with a static
+ * libc for the host probe test, valgrind and strace.
+ */
+export const TEST_PACKAGES: readonly { pkg: string; file: string }[] = [
+  { pkg: 'chromium', file: '/usr/bin/chromium' },
+  { pkg: 'gcc', file: '/usr/bin/gcc' },
+  { pkg: 'make', file: '/usr/bin/make' },
+  { pkg: 'libc6-dev', file: '/usr/lib/x86_64-linux-gnu/libc.a' },
+  { pkg: 'valgrind', file: '/usr/bin/valgrind' },
+  { pkg: 'strace', file: '/usr/bin/strace' },
+];
+
+/** The test packages whose file is missing. */
+export function missingTestPackages(): string[] {
+  return TEST_PACKAGES.filter((p) => !existsSync(p.file)).map((p) => p.pkg);
+}
+
+/** Installs the missing test packages in one apt-get; nothing when all are there. */
+export async function ensureTestPackages(log: Log): Promise<string[]> {
+  const missing = missingTestPackages();
+  if (missing.length > 0) await aptInstall(missing, log);
+  return missing;
+}

@@ -208,7 +208,7 @@ t.test('grid, filters, hash, panel and changes in a browser', async (t) => {
     'Observations (2)',
     'glibc.rseqSize',
     '22 (EINVAL)',
-    "rseq-matrix run matrices/stock.yaml --only 'bookworm/stock/shared/tunable-off/thread'",
+    "npx rseq-matrix run matrices/stock.yaml --filter 'glibc=bookworm,variant=stock,link=shared,scenario=tunable-off,stage=thread'",
     'Probe run',
     'docker run --rm --network none -e GLIBC_TUNABLES=glibc.pthread.rseq=0',
     'something else is registered',
@@ -226,7 +226,7 @@ t.test('grid, filters, hash, panel and changes in a browser', async (t) => {
   t.equal(await copy.textContent(), 'Copied', 'the reproduce command is copyable');
   t.equal(
     await page.evaluate(() => navigator.clipboard.readText().catch(() => 'unreadable')),
-    "rseq-matrix run matrices/stock.yaml --only 'bookworm/stock/shared/tunable-off/thread'",
+    "npx rseq-matrix run matrices/stock.yaml --filter 'glibc=bookworm,variant=stock,link=shared,scenario=tunable-off,stage=thread'",
   );
   const opened = await hash(page);
   t.match(opened, 'cell=bookworm/stock/shared/tunable-off/thread');

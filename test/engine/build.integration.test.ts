@@ -103,54 +103,62 @@ t.test(
   },
 );
 
-t.test('a one-file patch builds incrementally and equals a cold build of the same key', async (t) => {
-  const file = matrix('one-file', { upstream: [], banner: ['test/one-file-banner.patch'] });
-  const inc = await run([file, '--out', join(tmp, 'one-file')]);
-  t.equal(inc.exitCode, 0, inc.stderr.slice(-2000));
-  const builds = inc.results?.builds ?? [];
-  const banner = builds.find((b) => b.variant === 'banner');
-  const base = builds.find((b) => b.variant === 'upstream');
-  t.equal(banner?.mode, 'incremental');
-  t.ok((banner?.compiledFiles ?? 99999) < 50, `the patch recompiled ${banner?.compiledFiles} files`);
-  const manifest = (key: string | undefined, dir = cache) =>
-    JSON.parse(readFileSync(join(dir, 'builds', key ?? '', 'manifest.json'), 'utf8')) as {
-      durationMs: number;
-    };
-  const incMs = manifest(banner?.key).durationMs;
-  const coldMs = manifest(base?.key).durationMs;
-  t.comment(
-    `incremental build ${(incMs / 1000).toFixed(0)} s beside the cold build of its base ${(coldMs / 1000).toFixed(0)} s`,
-  );
-  t.ok(incMs < coldMs / 2, 'the incremental build takes far less than the cold one');
-  const libc = readFileSync(join(cache, 'builds', banner?.key ?? '', 'install', 'lib', 'libc.so.6'));
-  t.ok(
-    libc.includes('Patched by the rseq-matrix incremental build test.'),
-    'the patch is in the installed libc',
-  );
-  // The same key built cold, from the tarball, in a cache of its own.
-  const cold = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
-  const c = await run([
-    file,
-    '--out',
-    join(tmp, 'one-file-cold'),
-    '--cache',
-    cold,
-    '--no-incremental',
-    '--filter',
-    'variant=banner',
-  ]);
-  t.equal(c.exitCode, 0, c.stderr.slice(-2000));
-  const coldBuild = c.results?.builds[0];
-  t.equal(coldBuild?.key, banner?.key, 'same key');
-  t.equal(coldBuild?.mode, 'cold');
-  const a = JSON.parse(readFileSync(join(cache, 'builds', banner?.key ?? '', 'manifest.json'), 'utf8')).files;
-  const z = JSON.parse(
-    readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'manifest.json'), 'utf8'),
-  ).files;
-  const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
-  t.same(differ, [], 'every installed file has the same content');
-  rmSync(cold, { recursive: true, force: true });
-});
+// Two equalities for the price of one cold build: the incremental build (with ccache, the default)
+// against the same key built cold from the tarball without ccache, file by file.
+t.test(
+  'a one-file patch builds incrementally and equals a cold build of the same key without ccache',
+  async (t) => {
+    const file = matrix('one-file', { upstream: [], banner: ['test/one-file-banner.patch'] });
+    const inc = await run([file, '--out', join(tmp, 'one-file')]);
+    t.equal(inc.exitCode, 0, inc.stderr.slice(-2000));
+    const builds = inc.results?.builds ?? [];
+    const banner = builds.find((b) => b.variant === 'banner');
+    const base = builds.find((b) => b.variant === 'upstream');
+    t.equal(banner?.mode, 'incremental');
+    t.ok((banner?.compiledFiles ?? 99999) < 50, `the patch recompiled ${banner?.compiledFiles} files`);
+    const manifest = (key: string | undefined, dir = cache) =>
+      JSON.parse(readFileSync(join(dir, 'builds', key ?? '', 'manifest.json'), 'utf8')) as {
+        durationMs: number;
+      };
+    const incMs = manifest(banner?.key).durationMs;
+    const coldMs = manifest(base?.key).durationMs;
+    t.comment(
+      `incremental build ${(incMs / 1000).toFixed(0)} s beside the cold build of its base ${(coldMs / 1000).toFixed(0)} s`,
+    );
+    t.ok(incMs < coldMs / 2, 'the incremental build takes far less than the cold one');
+    const libc = readFileSync(join(cache, 'builds', banner?.key ?? '', 'install', 'lib', 'libc.so.6'));
+    t.ok(
+      libc.includes('Patched by the rseq-matrix incremental build test.'),
+      'the patch is in the installed libc',
+    );
+    // The same key built cold, from the tarball, without ccache, in a cache of its own.
+    const cold = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
+    const c = await run([
+      file,
+      '--out',
+      join(tmp, 'one-file-cold'),
+      '--cache',
+      cold,
+      '--no-incremental',
+      '--no-ccache',
+      '--filter',
+      'variant=banner',
+    ]);
+    t.equal(c.exitCode, 0, c.stderr.slice(-2000));
+    const coldBuild = c.results?.builds[0];
+    t.equal(coldBuild?.key, banner?.key, 'same key');
+    t.equal(coldBuild?.mode, 'cold');
+    const a = JSON.parse(
+      readFileSync(join(cache, 'builds', banner?.key ?? '', 'manifest.json'), 'utf8'),
+    ).files;
+    const z = JSON.parse(
+      readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'manifest.json'), 'utf8'),
+    ).files;
+    const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
+    t.same(differ, [], 'every installed file has the same content');
+    rmSync(cold, { recursive: true, force: true });
+  },
+);
 
 t.test('a patch that does not apply or breaks the build errors its cells; the run goes on', async (t) => {
   const file = matrix('broken', {
