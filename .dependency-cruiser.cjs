@@ -1,9 +1,12 @@
 /**
- * Import rules for harness/ (`npm run lint` runs `depcruise harness --config .dependency-cruiser.cjs`):
- * no import circles; the pure core (matrix, verdict, compare) reaches none of the effectful edges
+ * Import rules for harness/ (`npm run lint` runs `depcruise harness --config .dependency-cruiser.cjs`),
+ * the layers of README.md's "Layout": no import circles; the model (harness/model: the catalogue, cell
+ * coordinates, the results types) is the floor and imports nothing else of the harness, and
+ * harness/util likewise; the pure core (matrix, verdict, compare) reaches none of the effectful edges
  * (Docker, the container code of the probes, the command line, the report), not even through another
  * module; the cache layer (harness/cache) imports nothing of the harness but harness/util, and no
- * package but execa. Type-only imports count like any other.
+ * package but execa; nothing imports the command line (harness/cli), the top. Type-only imports count
+ * like any other.
  */
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -14,6 +17,29 @@ module.exports = {
       comment: 'An import circle: move what both sides need into a third module.',
       from: {},
       to: { circular: true },
+    },
+    {
+      name: 'model-is-the-floor',
+      severity: 'error',
+      comment: 'harness/model may import node built-ins, npm packages and itself only: everything else builds on it.',
+      from: { path: '^harness/model/' },
+      to: { path: '^harness/', pathNot: '^harness/model/' },
+    },
+    {
+      name: 'util-is-a-floor',
+      severity: 'error',
+      comment: 'harness/util may import node built-ins, npm packages and itself only.',
+      from: { path: '^harness/util/' },
+      to: { path: '^harness/', pathNot: '^harness/util/' },
+    },
+    {
+      name: 'moved-to-model',
+      severity: 'error',
+      comment:
+        'harness/matrix/catalogue.ts and harness/results/types.ts are re-exports of harness/model kept for ' +
+        'tests only: import harness/model/catalogue.ts and harness/model/results.ts.',
+      from: { path: '^harness/' },
+      to: { path: '^harness/(matrix/catalogue|results/types)\\.ts$' },
     },
     {
       name: 'pure-core-reaches-no-edge',
@@ -43,6 +69,13 @@ module.exports = {
         dependencyTypes: ['npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-no-pkg', 'npm-unknown'],
         pathNot: 'node_modules/execa/',
       },
+    },
+    {
+      name: 'cli-is-the-top',
+      severity: 'error',
+      comment: 'Nothing outside harness/cli imports the command line.',
+      from: { path: '^harness/', pathNot: '^harness/cli/' },
+      to: { path: '^harness/cli/' },
     },
     {
       name: 'not-to-unresolvable',

@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { listCache } from '../build/cache.js';
 import type { Manifest } from '../build/glibc.js';
+import type { Results } from '../model/results.js';
 import { renderReport } from '../report/html.js';
 import { largeResults } from '../report/synthetic.js';
-import type { Results } from '../results/types.js';
 import { defaultCacheDir, ROOT } from '../util/paths.js';
 
 interface Row {

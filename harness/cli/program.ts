@@ -18,10 +18,10 @@ import {
 } from '../docker/host-setup.js';
 import { parseFilter } from '../matrix/filter.js';
 import { selectCells } from '../matrix/validate.js';
+import type { Results } from '../model/results.js';
 import { writeReports, writeReportsFromFiles } from '../report/files.js';
 import { mergeShards, parseShard, type ShardFile, shardLabel } from '../results/merge.js';
 import { readResults, writeResults } from '../results/store.js';
-import type { Results } from '../results/types.js';
 import { InputError } from '../util/errors.js';
 import { stderrLog } from '../util/log.js';
 import { defaultCacheDir } from '../util/paths.js';

@@ -16,10 +16,12 @@ import { ensureClientImage } from '../docker/client-image.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine, engineAnswers } from '../docker/engine.js';
 import { ensureSuiteImages, stopImageWorkOn } from '../docker/images.js';
-import { isClientStage, scenarioDef, stageDef } from '../matrix/catalogue.js';
 import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
+import { isClientStage, scenarioDef, stageDef } from '../model/catalogue.js';
+import type { BuildResult, CellResult, Environment, Results } from '../model/results.js';
+import { RESULTS_SCHEMA_VERSION } from '../model/results.js';
 import { compileClients, prepareClients } from '../probe/clients.js';
 import {
   type ClientSetup,
@@ -31,8 +33,6 @@ import {
 import { type Shard, shardCells, shardLabel } from '../results/merge.js';
 import { readSavedRun } from '../results/resume.js';
 import { Journal, summarize, writeResults } from '../results/store.js';
-import type { BuildResult, CellResult, Environment, Results } from '../results/types.js';
-import { RESULTS_SCHEMA_VERSION } from '../results/types.js';
 import {
   EngineLostError,
   errorMessage,

@@ -1,5 +1,6 @@
 /** The summary table a run prints: one row per glibc/variant/link/scenario, one column per stage. */
-import type { CellResult, CellStatus, Results } from '../results/types.js';
+import { rowId } from '../model/cell.js';
+import type { CellResult, CellStatus, Results } from '../model/results.js';
 
 export const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', error: '!', skip: '-' };
 
@@ -7,7 +8,7 @@ export function summaryTable(results: Results): string {
   const stages = [...new Set(results.cells.map((c) => c.stage))];
   const rows = new Map<string, Map<string, CellResult>>();
   for (const c of results.cells) {
-    const key = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}`;
+    const key = rowId(c);
     const row = rows.get(key) ?? new Map<string, CellResult>();
     rows.set(key, row);
     row.set(c.stage, c);

@@ -23,7 +23,7 @@
  *
  * `exitCodeFor` is 1 only when there is a NEW-FAIL.
  */
-import type { CellResult, CellStatus, Results } from '../results/types.js';
+import type { CellResult, CellStatus, Results } from '../model/results.js';
 
 export const COMPARISON_SCHEMA_VERSION = 1;
 

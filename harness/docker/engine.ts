@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync } from 'node:fs';
 import { userInfo } from 'node:os';
 import Docker from 'dockerode';
-import type { Environment } from '../results/types.js';
+import type { Environment } from '../model/results.js';
 import { HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { canSetUpHost, startDockerd } from './host-setup.js';

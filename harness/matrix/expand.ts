@@ -2,25 +2,15 @@
  * Pure matrix logic: which cells a matrix has, and which rule decides each cell's expectation.
  */
 import picomatch from 'picomatch';
-import type { Expectation } from '../results/types.js';
-import { AXES, isClientStage, type Link, stageDef } from './catalogue.js';
+import { AXES, isClientStage, stageDef } from '../model/catalogue.js';
+import type { CellCoords } from '../model/cell.js';
+import type { Expectation } from '../model/results.js';
 import type { ExpectRuleDoc, GlibcEntry, MatrixDoc, VariantEntry } from './schema.js';
 
-export interface PlannedCell {
+export interface PlannedCell extends CellCoords {
   id: string;
-  glibc: string;
-  variant: string;
-  link: Link;
-  scenario: string;
-  stage: string;
   patches: string[];
   expected: Expectation;
-}
-
-export type CellCoords = Omit<PlannedCell, 'id' | 'patches' | 'expected'>;
-
-export function cellIdOf(c: CellCoords): string {
-  return `${c.glibc}/${c.variant}/${c.link}/${c.scenario}/${c.stage}`;
 }
 
 /** Every combination the matrix names, in a stable order (glibc, variant, link, scenario, stage). */

@@ -4,10 +4,12 @@
  *   axis!=pattern[|pattern...]  it matches none of them
  * Axes: glibc, variant, link, scenario, stage. Example: `glibc=bookworm,stage=main|thread,link!=static`.
  */
+
+import { AXES, type Axis } from '../model/catalogue.js';
+import type { CellCoords } from '../model/cell.js';
 import { InputError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { AXES, type Axis } from './catalogue.js';
-import { type CellCoords, globMatch } from './expand.js';
+import { globMatch } from './expand.js';
 
 export interface Filter {
   text: string;

@@ -3,7 +3,7 @@
  * Structure only; cross-references (ids, rules that cover every cell) are checked in validate.ts.
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { LINKS, STATES } from './catalogue.js';
+import { LINKS, STATES } from '../model/catalogue.js';
 
 export const MATRIX_SCHEMA_VERSION = 1;
 export const SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'] as const;

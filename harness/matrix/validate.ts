@@ -4,12 +4,11 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
+import { ALL_STAGES, AXES, type Axis, LINKS, SCENARIOS } from '../model/catalogue.js';
+import { type CellCoords, cellId } from '../model/cell.js';
 import { InputError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
-import { ALL_STAGES, AXES, type Axis, LINKS, SCENARIOS } from './catalogue.js';
 import {
-  type CellCoords,
-  cellIdOf,
   combinations,
   globMatch,
   type PlannedCell,
@@ -277,7 +276,7 @@ function expandChecked(doc: MatrixDoc, fail: Fail): PlannedCell[] {
 
 function planCell(doc: MatrixDoc, c: CellCoords, fail: Fail): PlannedCell {
   const r = resolveExpectation(doc.expect, c);
-  const id = cellIdOf(c);
+  const id = cellId(c);
   if (r.kind === 'uncovered') fail(['expect'], `no rule covers cell ${id}`);
   if (r.kind === 'ambiguous') {
     const [a, b] = r.rules;

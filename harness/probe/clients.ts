@@ -11,7 +11,7 @@ import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
 import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
-import type { ClientDef, Link } from '../matrix/catalogue.js';
+import type { ClientDef, Link } from '../model/catalogue.js';
 import { errorMessage } from '../util/errors.js';
 import { IN_CONTAINER } from './plan.js';
 import { probeSourceDigest } from './source-digest.js';

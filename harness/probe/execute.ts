@@ -9,8 +9,8 @@ import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
 import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
-import { type Link, type ScenarioDef, stageDef } from '../matrix/catalogue.js';
-import type { Observation, ProbeRun, StraceCell } from '../results/types.js';
+import { type Link, type ScenarioDef, stageDef } from '../model/catalogue.js';
+import type { Observation, ProbeRun, StraceCell } from '../model/results.js';
 import { type ClientSetup, clientMissing } from './clients.js';
 import { parseObservations } from './parse.js';
 import {

@@ -1,5 +1,5 @@
 /** Reads the JSON lines a probe wrote to its observation descriptor. Pure. */
-import type { Observation } from '../results/types.js';
+import type { Observation } from '../model/results.js';
 
 const KERNEL_STATES = new Set(['registered', 'unregistered', 'unavailable']);
 

@@ -3,7 +3,7 @@
  * that starts them. Pure: the probe suite's invocation table (probes/stages.json) comes in as data.
  */
 import { quote } from 'zx';
-import type { ClientDef, Link, ScenarioDef } from '../matrix/catalogue.js';
+import type { ClientDef, Link, ScenarioDef } from '../model/catalogue.js';
 
 /** probes/stages.json: stage -> link -> how to start the process that reaches that stage. */
 export type InvocationTable = Record<string, Partial<Record<Link, InvocationDef>>>;

@@ -4,7 +4,7 @@
  * force for the writing thread at that moment. Pure (docs/probe-protocol.md, "The outside view").
  */
 
-import type { RseqState } from '../matrix/catalogue.js';
+import type { RseqState } from '../model/catalogue.js';
 import type {
   Observation,
   StraceCell,
@@ -12,7 +12,7 @@ import type {
   StraceRseqRole,
   StraceSpawn,
   StraceView,
-} from '../results/types.js';
+} from '../model/results.js';
 import { OBSERVATION_FD } from './plan.js';
 
 /** The signatures glibc registers with: x86_64, aarch64 (sysdeps/unix/sysv/linux/<arch>/bits/rseq.h). */

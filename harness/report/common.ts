@@ -1,18 +1,7 @@
 /** Helpers shared by the report formats (HTML, JUnit, TAP). Pure. */
-import { ALL_STAGES, LINKS, SCENARIOS } from '../matrix/catalogue.js';
-import type { CellResult, Expectation, Observed } from '../results/types.js';
-
-/** A grid row: one glibc x variant x link x scenario. */
-export interface RowKey {
-  glibc: string;
-  variant: string;
-  link: string;
-  scenario: string;
-}
-
-export function rowId(c: RowKey): string {
-  return `${c.glibc}/${c.variant}/${c.link}/${c.scenario}`;
-}
+import { ALL_STAGES, LINKS, SCENARIOS } from '../model/catalogue.js';
+import { type RowCoords, rowId } from '../model/cell.js';
+import type { CellResult, Expectation, Observed } from '../model/results.js';
 
 function rankBy(list: readonly string[]): (s: string) => number {
   const m = new Map(list.map((s, i) => [s, i]));
@@ -23,7 +12,9 @@ function rankBy(list: readonly string[]): (s: string) => number {
  * The cells grouped by row, rows in a stable order: glibc and variant as they first appear in the
  * results (the matrix order), link and scenario in catalogue order; cells in a row in stage order.
  */
-export function groupRows(cells: readonly CellResult[]): { key: RowKey; id: string; cells: CellResult[] }[] {
+export function groupRows(
+  cells: readonly CellResult[],
+): { key: RowCoords; id: string; cells: CellResult[] }[] {
   const firstSeen = (axis: 'glibc' | 'variant') => {
     const m = new Map<string, number>();
     for (const c of cells) if (!m.has(c[axis])) m.set(c[axis], m.size);
@@ -34,7 +25,7 @@ export function groupRows(cells: readonly CellResult[]): { key: RowKey; id: stri
   const l = rankBy(LINKS);
   const sc = rankBy(SCENARIOS.map((s) => s.id));
   const st = stageOrder(cells);
-  const rows = new Map<string, { key: RowKey; id: string; cells: CellResult[] }>();
+  const rows = new Map<string, { key: RowCoords; id: string; cells: CellResult[] }>();
   for (const c of cells) {
     const id = rowId(c);
     let r = rows.get(id);

@@ -14,7 +14,8 @@ import {
   VERDICTS,
   verdictFor,
 } from '../compare/compare.js';
-import { ALL_STAGES, type RseqState, SCENARIOS } from '../matrix/catalogue.js';
+import { ALL_STAGES, type RseqState, SCENARIOS } from '../model/catalogue.js';
+import { cellId } from '../model/cell.js';
 import type {
   BuildResult,
   CellResult,
@@ -23,7 +24,7 @@ import type {
   Results,
   StraceCell,
   StraceView,
-} from '../results/types.js';
+} from '../model/results.js';
 import { groupRows, stageOrder } from './common.js';
 import type { EncodedCell, ReportData, Vocabulary } from './format.js';
 import { REPORT_DATA_VERSION, templateValues } from './page/decode.mjs';
@@ -222,7 +223,7 @@ export function encodeReport(
         );
       }
       const p = c.probe;
-      const derivedId = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}/${c.stage}`;
+      const derivedId = cellId(c);
       cellIndex.set(c.id, cells.length);
       cells.push(
         trimZeros<EncodedCell[number]>([

@@ -2,7 +2,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readResultsFile } from '../compare/files.js';
-import type { Results } from '../results/types.js';
+import type { Results } from '../model/results.js';
 import { renderReport } from './html.js';
 import { toJUnit } from './junit.js';
 import { toTap } from './tap.js';

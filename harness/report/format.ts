@@ -10,7 +10,7 @@
  * templateValues order) that the decoder puts back.
  */
 import type { Verdict } from '../compare/compare.js';
-import type { BuildResult, CellStatus, Environment, Results, Summary } from '../results/types.js';
+import type { BuildResult, CellStatus, Environment, Results, Summary } from '../model/results.js';
 
 /**
  * A cell: [row, stageColumn, status, reason, expected, observed, observations, probe, buildKey, patches,

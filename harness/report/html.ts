@@ -8,7 +8,7 @@
  * and `&` in the JSON is written as a \u escape, so no data can close the script element. Pure.
  */
 import { createHash } from 'node:crypto';
-import type { Results } from '../results/types.js';
+import type { Results } from '../model/results.js';
 import { pageAssets } from './client.js';
 import { encodeReport } from './encode.js';
 

@@ -3,7 +3,7 @@
  * <testcase> per cell (named by stage). fail -> <failure>, error -> <error>, skip -> <skipped>.
  * Pure: returns the document as a string.
  */
-import type { CellResult, Results } from '../results/types.js';
+import type { CellResult, Results } from '../model/results.js';
 import { describeExpected, describeObserved, groupRows, oneLine, xmlAttr, xmlText } from './common.js';
 
 function seconds(ms: number): string {

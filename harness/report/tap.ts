@@ -2,7 +2,7 @@
  * TAP version 14: one test point per cell, in grid order. pass -> ok; fail and error -> not ok with a
  * YAML diagnostic block; skip -> ok with "# SKIP reason". Pure: returns the stream as a string.
  */
-import type { CellResult, Results } from '../results/types.js';
+import type { CellResult, Results } from '../model/results.js';
 import { describeExpected, describeObserved, groupRows, oneLine } from './common.js';
 
 /** A test point description may not hold '#' (it starts a directive) or a newline; '\' escapes. */

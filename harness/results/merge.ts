@@ -15,8 +15,9 @@
  *
  * `run.shard.index` is 0-based (the report prints index + 1); `--shard` and every message are 1-based.
  */
+
+import { RESULTS_SCHEMA_VERSION, type Results } from '../model/results.js';
 import { InputError } from '../util/errors.js';
-import { RESULTS_SCHEMA_VERSION, type Results } from './types.js';
 
 export interface Shard {
   /** 0-based. */

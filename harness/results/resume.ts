@@ -5,9 +5,9 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { BuildResult, CellResult, Results } from '../model/results.js';
 import { InputError } from '../util/errors.js';
 import type { JournalEntry } from './store.js';
-import type { BuildResult, CellResult, Results } from './types.js';
 
 export interface SavedRun {
   run: Results['run'];

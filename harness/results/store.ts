@@ -6,14 +6,14 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { InputError } from '../util/errors.js';
 import {
   type BuildResult,
   type CellResult,
   RESULTS_SCHEMA_VERSION,
   type Results,
   type Summary,
-} from './types.js';
+} from '../model/results.js';
+import { InputError } from '../util/errors.js';
 
 export type JournalEntry =
   | { type: 'run'; run: Results['run']; environment: Results['environment'] }

@@ -1,9 +1,10 @@
 /**
  * Verdicts: what a cell's observations say, and whether that is what was expected. Pure.
  */
-import { type ClientDef, type RseqState, stageDef } from '../matrix/catalogue.js';
+
 import type { PlannedCell } from '../matrix/expand.js';
-import type { CellStatus, Observation, Observed, ProbeRun, StraceCell } from '../results/types.js';
+import { type ClientDef, type RseqState, stageDef } from '../model/catalogue.js';
+import type { CellStatus, Observation, Observed, ProbeRun, StraceCell } from '../model/results.js';
 
 export interface Judgement {
   status: CellStatus;

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Results } from '../../harness/results/types.js';
+import type { Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
 
 t.test('the compare command: a copy with one cell flipped to fail exits 1 and names the cell', async (t) => {

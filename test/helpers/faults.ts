@@ -15,7 +15,7 @@ import { execa, type ResultPromise } from 'execa';
 import type { Test } from 'tap';
 import { resolveSource } from '../../harness/build/sources.js';
 import type { ExpectRuleDoc, MatrixDoc } from '../../harness/matrix/schema.js';
-import type { Results } from '../../harness/results/types.js';
+import type { Results } from '../../harness/model/results.js';
 import { silentLog } from '../../harness/util/log.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { CLI, REPO } from './cli.js';

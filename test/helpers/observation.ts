@@ -1,5 +1,5 @@
 /** A probe observation for unit tests: registered-looking glibc claims unless overridden. */
-import type { Observation } from '../../harness/results/types.js';
+import type { Observation } from '../../harness/model/results.js';
 
 export function observation(
   stage: string,

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
-import { type Link, STAGES } from '../../harness/matrix/catalogue.js';
-import type { Observation } from '../../harness/results/types.js';
+import { type Link, STAGES } from '../../harness/model/catalogue.js';
+import type { Observation } from '../../harness/model/results.js';
 import { REPO } from '../helpers/cli.js';
 import { requirePrereq } from '../helpers/prereq.js';
 

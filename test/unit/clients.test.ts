@@ -4,10 +4,10 @@
  * run-stock.integration.test.ts and run-rseq.integration.test.ts.
  */
 import t from 'tap';
-import { CLIENT_STAGES, type ClientDef, scenarioDef, stageDef } from '../../harness/matrix/catalogue.js';
 import { type PlannedCell, resolveExpectation } from '../../harness/matrix/expand.js';
+import { CLIENT_STAGES, type ClientDef, scenarioDef, stageDef } from '../../harness/model/catalogue.js';
+import type { Observation, ProbeRun } from '../../harness/model/results.js';
 import { clientInvocation, runnerScript } from '../../harness/probe/plan.js';
-import type { Observation, ProbeRun } from '../../harness/results/types.js';
 import { clientInconsistency, clientOwner, judge } from '../../harness/verdict/verdict.js';
 import { observation } from '../helpers/observation.js';
 

@@ -10,8 +10,8 @@ import {
   type Verdict,
   verdictFor,
 } from '../../harness/compare/compare.js';
+import type { CellResult, CellStatus, Results } from '../../harness/model/results.js';
 import { cloneResults, summarize } from '../../harness/report/synthetic.js';
-import type { CellResult, CellStatus, Results } from '../../harness/results/types.js';
 
 const small = JSON.parse(
   readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),

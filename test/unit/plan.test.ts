@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { scenarioDef } from '../../harness/matrix/catalogue.js';
+import { scenarioDef } from '../../harness/model/catalogue.js';
 import {
   decodeExit,
   invocationFor,

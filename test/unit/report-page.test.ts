@@ -6,6 +6,8 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { compareRuns, VERDICT_HELP, VERDICTS } from '../../harness/compare/compare.js';
+import { cellId } from '../../harness/model/cell.js';
+import type { CellResult, Results } from '../../harness/model/results.js';
 import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/client.js';
 import {
   CELL_KEYS,
@@ -26,7 +28,6 @@ import {
 } from '../../harness/report/page/decode.mjs';
 import { bundleScript, bundleStyle } from '../../harness/report/page-build.js';
 import { cloneResults, generateResults, summarize, withObservers } from '../../harness/report/synthetic.js';
-import type { CellResult, Results } from '../../harness/results/types.js';
 
 const small = JSON.parse(
   readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
@@ -38,7 +39,7 @@ function hostile(): Results {
   for (const c of r.cells)
     if (c.glibc === 'bookworm') {
       c.variant = '<img src=x onerror=alert(1)>';
-      c.id = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}/${c.stage}`;
+      c.id = cellId(c);
     }
   const fail = r.cells.find((c) => c.status === 'fail') as CellResult;
   fail.logTail = `build ok\n</script><script>alert(2)</script>\n${'x'.repeat(100)}\n`.repeat(200);

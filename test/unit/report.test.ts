@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Parser } from 'tap-parser';
+import { cellId } from '../../harness/model/cell.js';
+import type { CellResult, Results } from '../../harness/model/results.js';
 import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/client.js';
 import {
   CELL_KEYS,
@@ -24,7 +26,6 @@ import {
   withObservers,
 } from '../../harness/report/synthetic.js';
 import { toTap } from '../../harness/report/tap.js';
-import type { CellResult, Results } from '../../harness/results/types.js';
 
 const small = JSON.parse(
   readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
@@ -38,7 +39,7 @@ export function hostileResults(): Results {
   for (const c of r.cells)
     if (c.glibc === 'bookworm') {
       c.variant = XSS_VARIANT;
-      c.id = `${c.glibc}/${c.variant}/${c.link}/${c.scenario}/${c.stage}`;
+      c.id = cellId(c);
     }
   const fail = r.cells.find((c) => c.status === 'fail') as CellResult;
   fail.logTail = `build ok\n${XSS_LOG}\n<!-- & \u2028 -->`;

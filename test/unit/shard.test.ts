@@ -5,6 +5,7 @@
  */
 import t, { type Test } from 'tap';
 import { compareRuns, exitCodeFor } from '../../harness/compare/compare.js';
+import type { Results } from '../../harness/model/results.js';
 import { cloneResults, generateResults } from '../../harness/report/synthetic.js';
 import {
   buildGroupId,
@@ -16,7 +17,6 @@ import {
   shardCells,
 } from '../../harness/results/merge.js';
 import { summarize } from '../../harness/results/store.js';
-import type { Results } from '../../harness/results/types.js';
 import { InputError } from '../../harness/util/errors.js';
 
 /** The InputError fn throws, for an exact comparison of its message. */

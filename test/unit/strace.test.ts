@@ -6,6 +6,7 @@
  */
 import t from 'tap';
 import type { PlannedCell } from '../../harness/matrix/expand.js';
+import type { Observation } from '../../harness/model/results.js';
 import {
   attachStrace,
   parseStrace,
@@ -15,7 +16,6 @@ import {
   tracedMarkers,
   unquoteStraceString,
 } from '../../harness/probe/strace.js';
-import type { Observation } from '../../harness/results/types.js';
 import { judge, straceDisagreement } from '../../harness/verdict/verdict.js';
 import { observation } from '../helpers/observation.js';
 

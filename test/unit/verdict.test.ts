@@ -1,7 +1,7 @@
 import t from 'tap';
 import type { PlannedCell } from '../../harness/matrix/expand.js';
+import type { Observation, ProbeRun } from '../../harness/model/results.js';
 import { parseObservations } from '../../harness/probe/parse.js';
-import type { Observation, ProbeRun } from '../../harness/results/types.js';
 import { inconsistency, judge, straceDisagreement } from '../../harness/verdict/verdict.js';
 import { observation } from '../helpers/observation.js';
 

@@ -1,6 +1,6 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /** The builds: status, mode, time per phase, glibc's own tests, log tails. */
-import type { BuildResult } from '../../results/types.js';
+import type { BuildResult } from '../../model/results.js';
 import { fmtMs, h, num, plural, yn } from './dom.mjs';
 import { R } from './state.mjs';
 

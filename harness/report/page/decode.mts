@@ -17,7 +17,7 @@ import type {
   StraceCell,
   StraceEvent,
   StraceView,
-} from '../../results/types.js';
+} from '../../model/results.js';
 import type { ReportData, Vocabulary } from '../format.js';
 
 /** The layout of the data block: encode.ts writes it, openReport refuses any other. */

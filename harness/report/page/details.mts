@@ -3,7 +3,7 @@
  * Parts of the cell panel: key/value tables, the observations side by side, and the outside view (strace).
  * Values of fields the page does not know are shown as text, flattened to dotted keys.
  */
-import type { CellResult, Observation, StraceEvent } from '../../results/types.js';
+import type { CellResult, Observation, StraceEvent } from '../../model/results.js';
 import { errno, h, type Kid, plural, yn } from './dom.mjs';
 import { OSYM, obsClass } from './look.mjs';
 

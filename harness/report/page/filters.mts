@@ -1,6 +1,6 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /** The filter bar above the grid, and syncControls, which shows the filters' state in every control. */
-import type { CellStatus } from '../../results/types.js';
+import type { CellStatus } from '../../model/results.js';
 import { btn, h, num } from './dom.mjs';
 import { LABEL, ORDER, OSYM, obsClass, observedHelp, rankObserved, SYM, verdictHelp } from './look.mjs';
 import {

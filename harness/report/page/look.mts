@@ -3,7 +3,7 @@
  * How the page shows statuses, verdicts and observed states: symbols that read without colour, labels,
  * badges. The names themselves and their help come from the data block (vocab); only the look is here.
  */
-import type { CellStatus } from '../../results/types.js';
+import type { CellStatus } from '../../model/results.js';
 import type { CellRef } from './decode.mjs';
 import { h } from './dom.mjs';
 import { R } from './state.mjs';

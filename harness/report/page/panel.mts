@@ -1,6 +1,6 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /** The side panel of the open cell (F.cell): everything a reviewer needs about one cell. */
-import type { CellResult } from '../../results/types.js';
+import type { CellResult } from '../../model/results.js';
 import { type CellRef, fullCell } from './decode.mjs';
 import { codePairs, kvTable, observationsTable, type Pair, sectionP, straceSection } from './details.mjs';
 import { btn, codeBlock, copyText, fmtMs, h, type Kid, yn } from './dom.mjs';

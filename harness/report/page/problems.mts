@@ -1,6 +1,6 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /** Failures, errors and observer disagreements among the cells shown, grouped by reason. */
-import type { CellStatus } from '../../results/types.js';
+import type { CellStatus } from '../../model/results.js';
 import { type CellRef, inconsistencyOf, reasonOf } from './decode.mjs';
 import { btn, clear, h } from './dom.mjs';
 import { cellShown } from './grid.mjs';

@@ -1,0 +1,182 @@
+/**
+ * The fixed vocabulary of a matrix: links, scenarios and stages (probe points).
+ * Pure data: the matrix schema, expansion and the probe plan all read it.
+ */
+
+export const LINKS = ['shared', 'static'] as const;
+export type Link = (typeof LINKS)[number];
+
+export interface ScenarioDef {
+  id: string;
+  summary: string;
+  /** Environment given to every probe process of the scenario. */
+  env: Record<string, string>;
+  /** A seccomp profile that makes rseq fail with this errno (none: Docker's default profile). */
+  seccompRseqErrno?: 'EPERM' | 'ENOSYS';
+}
+
+export const SCENARIOS: readonly ScenarioDef[] = [
+  { id: 'default', summary: "no tunables, Docker's default seccomp profile", env: {} },
+  {
+    id: 'tunable-off',
+    summary: 'GLIBC_TUNABLES=glibc.pthread.rseq=0',
+    env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' },
+  },
+  {
+    id: 'seccomp-eperm',
+    summary: 'a seccomp profile that allows every system call but rseq, which fails with EPERM',
+    env: {},
+    seccompRseqErrno: 'EPERM',
+  },
+  {
+    id: 'seccomp-enosys',
+    summary: 'a seccomp profile that allows every system call but rseq, which fails with ENOSYS',
+    env: {},
+    seccompRseqErrno: 'ENOSYS',
+  },
+];
+
+export interface StageDef {
+  id: string;
+  /** Where the probe runs. */
+  summary: string;
+  links: readonly Link[];
+  /** Why the stage has no meaning for the links it lacks. */
+  notApplicable?: string;
+  /** The scenarios the stage runs in (absent: all). */
+  scenarios?: readonly string[];
+  /** A client stage: a real rseq user written by others, run against the build (docs/probe-protocol.md). */
+  client?: ClientDef;
+}
+
+export type ClientDef =
+  | {
+      kind: 'selftest';
+      /** The Linux selftest program (tools/testing/selftests/rseq). */
+      program: string;
+      /** Run through the selftests' run_param_test.sh, only with `run --thorough`. */
+      thorough?: boolean;
+    }
+  | {
+      kind: 'valgrind';
+      /** The probe stage run under valgrind, whose observations stand for the cell. */
+      probeStage: string;
+    };
+
+const CLIENT_SCENARIOS = ['default'] as const;
+const CLIENT_NOT_APPLICABLE = 'clients run in the default scenario only';
+
+/** The Linux rseq selftests and valgrind, as stages `client:<name>`. */
+export const CLIENT_STAGES: readonly StageDef[] = [
+  ...(['basic_test', 'basic_percpu_ops_test', 'basic_percpu_ops_mm_cid_test'] as const).map(
+    (program): StageDef => ({
+      id: `client:${program}`,
+      summary: `the Linux rseq selftest ${program}`,
+      links: ['shared', 'static'],
+      scenarios: CLIENT_SCENARIOS,
+      notApplicable: CLIENT_NOT_APPLICABLE,
+      client: { kind: 'selftest', program },
+    }),
+  ),
+  {
+    id: 'client:param_test',
+    summary: "the Linux rseq selftests' run_param_test.sh (param_test and its forms; with run --thorough)",
+    links: ['shared', 'static'],
+    scenarios: CLIENT_SCENARIOS,
+    notApplicable: CLIENT_NOT_APPLICABLE,
+    client: { kind: 'selftest', program: 'run_param_test.sh', thorough: true },
+  },
+  {
+    id: 'client:valgrind',
+    summary: 'the probe program under valgrind, which answers rseq(2) with ENOSYS',
+    links: ['shared', 'static'],
+    scenarios: CLIENT_SCENARIOS,
+    notApplicable: CLIENT_NOT_APPLICABLE,
+    client: { kind: 'valgrind', probeStage: 'main' },
+  },
+];
+
+export const STAGES: readonly StageDef[] = [
+  { id: 'ifunc-exe', summary: 'an IFUNC resolver in the main executable', links: ['shared', 'static'] },
+  {
+    id: 'ifunc-preload',
+    summary: 'an IFUNC resolver in an LD_PRELOAD library',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  {
+    id: 'ifunc-dso',
+    summary: 'an IFUNC resolver in a DT_NEEDED library',
+    links: ['shared'],
+    notApplicable: 'a static executable has no DT_NEEDED library',
+  },
+  {
+    id: 'audit-version',
+    summary: "an LD_AUDIT module's la_version",
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'audit-objopen',
+    summary: 'la_objopen for the main program',
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'audit-preinit',
+    summary: 'la_preinit',
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'preload-ctor',
+    summary: 'the constructor of an LD_PRELOAD library',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  {
+    id: 'preload-ctor-cycle',
+    summary: 'constructors of two preloaded libraries that depend on each other',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  { id: 'malloc-first', summary: 'the first call into an interposed malloc', links: ['shared', 'static'] },
+  { id: 'preinit-array', summary: "the main executable's DT_PREINIT_ARRAY", links: ['shared', 'static'] },
+  { id: 'exe-ctor', summary: 'a constructor of the main executable', links: ['shared', 'static'] },
+  { id: 'main', summary: 'main', links: ['shared', 'static'] },
+  { id: 'thread', summary: "a new pthread's start routine", links: ['shared', 'static'] },
+  { id: 'fork-child', summary: 'the child of fork, before exec', links: ['shared', 'static'] },
+  { id: 'vfork-child', summary: 'the child of vfork, before exec', links: ['shared', 'static'] },
+  {
+    id: 'dlopen-ctor',
+    summary: 'the constructor of a library loaded with dlopen',
+    links: ['shared'],
+    notApplicable: 'dlopen from a static executable is not part of the matrix',
+  },
+  {
+    id: 'dlmopen-ctor',
+    summary: 'the constructor of a library loaded with dlmopen(LM_ID_NEWLM)',
+    links: ['shared'],
+    notApplicable: 'dlmopen from a static executable is not part of the matrix',
+  },
+];
+
+export const ALL_STAGES: readonly StageDef[] = [...STAGES, ...CLIENT_STAGES];
+
+export function isClientStage(id: string): boolean {
+  return id.startsWith('client:');
+}
+
+export const AXES = ['glibc', 'variant', 'link', 'scenario', 'stage'] as const;
+export type Axis = (typeof AXES)[number];
+
+export const STATES = ['registered', 'unregistered', 'unavailable'] as const;
+/** What the kernel says of the probing thread: rseq registered, not registered, or refused outright. */
+export type RseqState = (typeof STATES)[number];
+
+export function stageDef(id: string): StageDef | undefined {
+  return ALL_STAGES.find((s) => s.id === id);
+}
+export function scenarioDef(id: string): ScenarioDef | undefined {
+  return SCENARIOS.find((s) => s.id === id);
+}
