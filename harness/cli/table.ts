@@ -2,7 +2,7 @@
 import { rowId } from '../model/cell.js';
 import type { CellResult, CellStatus, Results } from '../model/results.js';
 
-export const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', error: '!', skip: '-' };
+const SYMBOL: Record<CellStatus, string> = { pass: '✓', fail: '✗', error: '!', skip: '-' };
 
 export function summaryTable(results: Results): string {
   const stages = [...new Set(results.cells.map((c) => c.stage))];

@@ -120,7 +120,7 @@ function byId(r: Results, label: string, warnings: string[]): Map<string, CellRe
   return m;
 }
 
-export function emptyCounts(): Record<Verdict, number> {
+function emptyCounts(): Record<Verdict, number> {
   return Object.fromEntries(VERDICTS.map((v) => [v, 0])) as Record<Verdict, number>;
 }
 
@@ -229,7 +229,7 @@ export function formatText(c: Comparison, opts: FormatOptions = {}): string {
 }
 
 /** Escapes text for a GitHub-flavoured markdown table cell or list item (no HTML, no links). */
-export function mdEscape(s: string): string {
+function mdEscape(s: string): string {
   return oneLine(s)
     .replace(/[\\`*_{}[\]()#+!|<>~]/g, (ch) => `\\${ch}`)
     .replace(/&/g, '&amp;');

@@ -4,12 +4,9 @@ import { join } from 'node:path';
 import { readResults } from '../results/store.js';
 import { type Comparison, compareRuns, formatJson, formatMarkdown, formatText } from './compare.js';
 
-/** Reads a results.json, refusing another schema version (one line, exit 2). */
-export const readResultsFile = readResults;
-
 /** Compares two results files and writes comparison.{txt,md,json} into outDir. */
 export async function compareFiles(oldPath: string, newPath: string, outDir?: string): Promise<Comparison> {
-  const [a, b] = await Promise.all([readResultsFile(oldPath), readResultsFile(newPath)]);
+  const [a, b] = await Promise.all([readResults(oldPath), readResults(newPath)]);
   const c = compareRuns(a, b);
   if (outDir) {
     await Promise.all([

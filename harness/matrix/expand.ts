@@ -42,7 +42,7 @@ export function globMatch(pattern: string, value: string): boolean {
   return m(value);
 }
 
-export function ruleMatches(rule: ExpectRuleDoc, cell: CellCoords): boolean {
+function ruleMatches(rule: ExpectRuleDoc, cell: CellCoords): boolean {
   for (const axis of AXES) {
     const pats = patternList(rule.match?.[axis]);
     if (pats && !pats.some((p) => globMatch(p, cell[axis]))) return false;
@@ -116,10 +116,6 @@ export function patchesFor(doc: MatrixDoc, variant: string, glibc: string): stri
   const p = doc.variants.find((v) => v.id === variant)?.patches;
   if (!p) return [];
   return Array.isArray(p) ? p : (p[glibc] ?? []);
-}
-
-export function glibcEntry(doc: MatrixDoc, id: string): GlibcEntry | undefined {
-  return doc.glibc.find((g) => g.id === id);
 }
 
 /** The Debian suite whose toolchain image builds (or, for stock, is) this glibc. */

@@ -251,7 +251,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
 }
 
 /** Why a patch path is refused, or undefined. Paths are relative to the repository's patches/. */
-export function patchPathProblem(p: string): string | undefined {
+function patchPathProblem(p: string): string | undefined {
   if (p.startsWith('/') || /^[a-zA-Z]:[\\/]/.test(p)) return `patch path "${p}" must be relative to patches/`;
   if (p.split(/[\\/]/).includes('..')) return `patch path "${p}" leaves patches/`;
   if (!p.endsWith('.patch') && !p.endsWith('.diff')) return `patch path "${p}" must end in .patch or .diff`;

@@ -174,6 +174,10 @@ export const STATES = ['registered', 'unregistered', 'unavailable'] as const;
 /** What the kernel says of the probing thread: rseq registered, not registered, or refused outright. */
 export type RseqState = (typeof STATES)[number];
 
+export function isRseqState(s: unknown): s is RseqState {
+  return (STATES as readonly unknown[]).includes(s);
+}
+
 export function stageDef(id: string): StageDef | undefined {
   return ALL_STAGES.find((s) => s.id === id);
 }

@@ -1,7 +1,6 @@
 /** Reads the JSON lines a probe wrote to its observation descriptor. Pure. */
+import { isRseqState } from '../model/catalogue.js';
 import type { Observation } from '../model/results.js';
-
-const KERNEL_STATES = new Set(['registered', 'unregistered', 'unavailable']);
 
 export function parseObservations(text: string): { observations: Observation[]; garbage: string[] } {
   const observations: Observation[] = [];
@@ -25,10 +24,6 @@ function isObservation(v: unknown): v is Observation {
   if (v === null || typeof v !== 'object') return false;
   const o = v as Record<string, unknown>;
   return (
-    typeof o.stage === 'string' &&
-    typeof o.kernel === 'string' &&
-    KERNEL_STATES.has(o.kernel) &&
-    typeof o.glibc === 'object' &&
-    o.glibc !== null
+    typeof o.stage === 'string' && isRseqState(o.kernel) && typeof o.glibc === 'object' && o.glibc !== null
   );
 }

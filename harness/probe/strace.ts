@@ -4,7 +4,7 @@
  * force for the writing thread at that moment. Pure (docs/probe-protocol.md, "The outside view").
  */
 
-import type { RseqState } from '../model/catalogue.js';
+import { isRseqState, type RseqState } from '../model/catalogue.js';
 import type {
   Observation,
   StraceCell,
@@ -143,8 +143,6 @@ export function rseqRole(addr: number, flags: number, sig: number): StraceRseqRo
   return 'other';
 }
 
-const KERNEL = new Set(['registered', 'unregistered', 'unavailable']);
-
 function marker(text: string): MarkerEv | null {
   const line = text.split('\n')[0] ?? '';
   let stage: string | undefined;
@@ -162,7 +160,7 @@ function marker(text: string): MarkerEv | null {
   return {
     kind: 'marker',
     stage,
-    kernel: kernel && KERNEL.has(kernel) ? (kernel as RseqState) : null,
+    kernel: isRseqState(kernel) ? kernel : null,
     text: line,
   };
 }

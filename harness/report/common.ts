@@ -77,7 +77,7 @@ export function describeObserved(o: Observed): string {
 }
 
 /** Removes what XML 1.0 cannot hold (control characters, lone surrogates), showing escapes as text. */
-export function xmlSafe(s: string): string {
+function xmlSafe(s: string): string {
   return (
     s
       // biome-ignore lint/suspicious/noControlCharactersInRegex: finding the characters XML forbids

@@ -1,8 +1,8 @@
 /** The file I/O around the report formats: write report.html, junit.xml and results.tap for a run. */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { readResultsFile } from '../compare/files.js';
 import type { Results } from '../model/results.js';
+import { readResults } from '../results/store.js';
 import { renderReport } from './html.js';
 import { toJUnit } from './junit.js';
 import { toTap } from './tap.js';
@@ -38,7 +38,7 @@ export async function writeReportsFromFiles(
   outDir: string,
   opts: { baselinePath?: string; title?: string } = {},
 ): Promise<WrittenReports> {
-  const results = await readResultsFile(resultsPath);
-  const baseline = opts.baselinePath ? await readResultsFile(opts.baselinePath) : undefined;
+  const results = await readResults(resultsPath);
+  const baseline = opts.baselinePath ? await readResults(opts.baselinePath) : undefined;
   return writeReports(results, outDir, { baseline, title: opts.title });
 }

@@ -3,6 +3,7 @@
  * How the page shows statuses, verdicts and observed states: symbols that read without colour, labels,
  * badges. The names themselves and their help come from the data block (vocab); only the look is here.
  */
+import type { RseqState } from '../../model/catalogue.js';
 import type { CellStatus } from '../../model/results.js';
 import type { CellRef } from './decode.mjs';
 import { h } from './dom.mjs';
@@ -12,7 +13,11 @@ import { R } from './state.mjs';
 export const ORDER: readonly CellStatus[] = ['fail', 'error', 'pass', 'skip'];
 export const SYM: Record<CellStatus, string> = { pass: '\u2713', fail: '\u2717', error: '!', skip: '\u2013' };
 export const LABEL: Record<CellStatus, string> = { pass: 'Pass', fail: 'Fail', error: 'Error', skip: 'Skip' };
-/** What the kernel said (Observed.state), as a symbol; 'other' for a state the page has no symbol for. */
+/**
+ * What the kernel said (Observed.state), as a symbol; 'other' for a state the page has no symbol for. The
+ * page cannot import the model's STATES (page-build.ts bundles page modules only), so the compiler checks
+ * that these keys are exactly those states and the page's own.
+ */
 export const OSYM: Record<string, string> = {
   registered: '\u25cf',
   unregistered: '\u25cb',
@@ -20,7 +25,7 @@ export const OSYM: Record<string, string> = {
   mixed: '\u25d0',
   none: '\u2013',
   other: '?',
-};
+} satisfies Record<RseqState | 'mixed' | 'none' | 'other', string>;
 /** Observers that disagree. */
 export const INC_SYM = '\u25c9';
 /** The row axes of the grid. */
