@@ -1,7 +1,7 @@
 /**
  * Import rules for harness/ (`npm run lint` runs `depcruise harness --config .dependency-cruiser.cjs`),
  * the layers of README.md's "Layout": no import circles; the model (harness/model: the catalogue, cell
- * coordinates, the results types) is the floor and imports nothing else of the harness, and
+ * coordinates, the results types and schema) is the floor and imports nothing else of the harness, and
  * harness/util likewise; the pure core (matrix, verdict, compare) reaches none of the effectful edges
  * (Docker, the container code of the probes, the command line, the report), not even through another
  * module; the cache layer (harness/cache) imports nothing of the harness but harness/util, and no

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
 import { ALL_STAGES, AXES, type Axis, LINKS, SCENARIOS } from '../model/catalogue.js';
 import { type CellCoords, cellId } from '../model/cell.js';
+import { formatPath } from '../model/field-path.js';
 import { InputError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import {
@@ -19,7 +20,7 @@ import {
 } from './expand.js';
 import type { Filter } from './filter.js';
 import { GLIBC_SCHEMAS, type MatrixDoc, MatrixSchema } from './schema.js';
-import { formatPath, type LocatedYaml, parseYaml, type YamlPath } from './yaml.js';
+import { type LocatedYaml, parseYaml, type YamlPath } from './yaml.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
 const checkSchema = ajv.compile(MatrixSchema);

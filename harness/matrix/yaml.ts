@@ -4,9 +4,10 @@
  * that we keep, for every mapping and sequence, the line of each key and item.
  */
 import yaml from 'js-yaml';
+import type { FieldPath } from '../model/field-path.js';
 import { InputError } from '../util/errors.js';
 
-export type YamlPath = readonly (string | number)[];
+export type YamlPath = FieldPath;
 
 interface NodeLines {
   line: number;
@@ -91,11 +92,4 @@ export function parseYaml(text: string, file: string): LocatedYaml {
       return best;
     },
   };
-}
-
-/** `expect[3].match.stage` */
-export function formatPath(path: YamlPath): string {
-  let out = '';
-  for (const p of path) out += typeof p === 'number' ? `[${p}]` : out ? `.${p}` : p;
-  return out || '(top level)';
 }

@@ -1,6 +1,6 @@
 /**
- * The fixed vocabulary of a matrix: links, scenarios and stages (probe points).
- * Pure data: the matrix schema, expansion and the probe plan all read it.
+ * The fixed vocabulary of a matrix: links, scenarios, stages (probe points), axes and the kernel's states.
+ * Pure data: the matrix schema, expansion, the probe plan, the verdicts and the results schema all read it.
  */
 
 export const LINKS = ['shared', 'static'] as const;

@@ -1,6 +1,6 @@
 /**
- * The results file (OUT/results.json) and its parts. Documented in docs/results.md.
- * Bump RESULTS_SCHEMA_VERSION on any change a reader must know about.
+ * The results file (OUT/results.json) and its parts, as types. Documented in docs/results.md; checked on
+ * read against results-schema.ts. Bump RESULTS_SCHEMA_VERSION on any change a reader must know about.
  */
 import type { RseqState } from './catalogue.js';
 import type { CellCoords } from './cell.js';

@@ -6,6 +6,7 @@
 import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { formatPath } from '../model/field-path.js';
 import {
   type BuildResult,
   type CellResult,
@@ -13,6 +14,7 @@ import {
   type Results,
   type Summary,
 } from '../model/results.js';
+import { resultsProblem } from '../model/results-schema.js';
 import { InputError } from '../util/errors.js';
 
 export type JournalEntry =
@@ -53,7 +55,11 @@ export function writeResults(outDir: string, results: Results): string {
   return path;
 }
 
-/** Reads a results file, refusing one of another schema version with a one-line error. */
+/**
+ * Reads a results file (for report, compare and merge), refusing one of another schema version, or one
+ * that does not fit the results schema (model/results-schema.ts), with a one-line error naming the file
+ * and the field.
+ */
 export async function readResults(path: string): Promise<Results> {
   let text: string;
   try {
@@ -73,6 +79,7 @@ export async function readResults(path: string): Promise<Results> {
     throw new InputError(
       `${path}:1: schemaVersion: this is version ${JSON.stringify(v.schemaVersion)}; this rseq-matrix reads version ${RESULTS_SCHEMA_VERSION}`,
     );
-  if (!Array.isArray(v.cells)) throw new InputError(`${path}: cells: missing or not a list`);
+  const problem = resultsProblem(v);
+  if (problem) throw new InputError(`${path}: ${formatPath(problem.path)}: ${problem.message}`);
   return v as Results;
 }
