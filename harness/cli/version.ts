@@ -1,3 +1,4 @@
+/** The tool's name and version, as results files and --version show it. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../util/paths.js';

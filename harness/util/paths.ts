@@ -1,3 +1,4 @@
+/** Where the package's own folders are (probes, images, patches) and where the build cache goes by default. */
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';

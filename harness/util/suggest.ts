@@ -1,3 +1,4 @@
+/** "did you mean" hints for unknown names in messages. */
 import { closest, distance } from 'fastest-levenshtein';
 
 /** ` (did you mean "x"?)` when a known word is close to the given one, else ''. */

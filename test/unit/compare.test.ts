@@ -1,3 +1,4 @@
+/** compareRuns: the verdict of every transition, the exit code, warnings, and the text, markdown and JSON forms. */
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import {

@@ -1,3 +1,4 @@
+/** Debian's version order, .dsc and Sources parsing, and the classification of build output lines. */
 import t from 'tap';
 import {
   compareDebianVersions,

@@ -1,3 +1,4 @@
+/** Matrices: the bad-matrix corpus and its messages, expansion, rule specificity, filters, YAML lines. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';

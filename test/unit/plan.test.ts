@@ -1,3 +1,4 @@
+/** The probe plan: invocations, shell quoting, the runner script (run here), the seccomp profiles. */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,3 +1,4 @@
+/** The report formats: the data block (lossless, small), the HTML's script policy and escaping, JUnit, TAP. */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import t from 'tap';

@@ -1,3 +1,4 @@
+/** --resume: reading a journal back (a last line cut short by a crash, and what cannot be resumed). */
 import t from 'tap';
 import { parseJournal } from '../../harness/results/resume.js';
 import { InputError } from '../../harness/util/errors.js';

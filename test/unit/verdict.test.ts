@@ -1,3 +1,4 @@
+/** Verdicts: what a cell's observations say against its expectation (kernel, glibc's claim, strace). */
 import t from 'tap';
 import type { PlannedCell } from '../../harness/matrix/expand.js';
 import type { Observation, ProbeRun } from '../../harness/model/results.js';
