@@ -56,6 +56,7 @@ t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
     'libc-start': PASS3,
     'libc-tls-abi': ABI2019,
     'ldso-handled': ABI2019,
+    'ldso-handled-early': ABI2019,
   };
   for (const b of results.builds.filter((b) => b.glibc === 'glibc-2.36')) {
     t.comment(`${b.variant}: glibc tests ${JSON.stringify(b.glibcTests)}`);
@@ -106,7 +107,30 @@ t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
     status: 'pass',
     reason: /^failed as expected: basic_test failed \(exit 255\)/,
   });
-  for (const v of ['upstream', 'early-init', 'libc-ctor', 'libc-start', 'libc-tls-abi', 'ldso-handled'])
+  // __rseq_handled where the 2019 thread set it: 0 until the registration, so never a false claim;
+  // set at TLS set-up (the harness's early placement), 1 while nothing is registered.
+  const flagAt = (v: string, stage: string) => cells.get(`glibc-2.36/${v}/shared/default/${stage}`);
+  t.match(flagAt('ldso-handled', 'ifunc-exe'), {
+    observed: { state: 'unregistered', consistent: true },
+    observations: [{ extra: { rseqHandled: 0 } }],
+  });
+  t.match(flagAt('ldso-handled', 'preload-ctor'), {
+    observed: { state: 'registered' },
+    observations: [{ extra: { rseqHandled: 1 } }],
+  });
+  t.match(flagAt('ldso-handled-early', 'ifunc-exe'), {
+    observed: { state: 'unregistered', consistent: false },
+    observations: [{ extra: { rseqHandled: 1 } }],
+  });
+  for (const v of [
+    'upstream',
+    'early-init',
+    'libc-ctor',
+    'libc-start',
+    'libc-tls-abi',
+    'ldso-handled',
+    'ldso-handled-early',
+  ])
     t.match(cells.get(`glibc-2.36/${v}/static/default/client:valgrind`), {
       status: 'pass',
       observed: { state: 'unavailable' },
