@@ -57,6 +57,7 @@ t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
     'libc-tls-abi': ABI2019,
     'ldso-handled': ABI2019,
     'ldso-handled-early': ABI2019,
+    'ldso-dlsym': ABI2019,
   };
   for (const b of results.builds.filter((b) => b.glibc === 'glibc-2.36')) {
     t.comment(`${b.variant}: glibc tests ${JSON.stringify(b.glibcTests)}`);
@@ -130,6 +131,7 @@ t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
     'libc-tls-abi',
     'ldso-handled',
     'ldso-handled-early',
+    'ldso-dlsym',
   ])
     t.match(cells.get(`glibc-2.36/${v}/static/default/client:valgrind`), {
       status: 'pass',
