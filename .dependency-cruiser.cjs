@@ -33,15 +33,6 @@ module.exports = {
       to: { path: '^harness/', pathNot: '^harness/util/' },
     },
     {
-      name: 'moved-to-model',
-      severity: 'error',
-      comment:
-        'harness/matrix/catalogue.ts and harness/results/types.ts are re-exports of harness/model kept for ' +
-        'tests only: import harness/model/catalogue.ts and harness/model/results.ts.',
-      from: { path: '^harness/' },
-      to: { path: '^harness/(matrix/catalogue|results/types)\\.ts$' },
-    },
-    {
       name: 'pure-core-reaches-no-edge',
       severity: 'error',
       comment:

@@ -10,9 +10,9 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import t from 'tap';
+import type { CellResult, Results } from '../../harness/model/results.js';
 import { renderReport } from '../../harness/report/html.js';
 import { cloneResults, largeResults, summarize, withObservers } from '../../harness/report/synthetic.js';
-import type { CellResult, Results } from '../../harness/results/types.js';
 import { requireFilePrereq } from '../helpers/prereq.js';
 
 const CHROMIUM = '/usr/bin/chromium';

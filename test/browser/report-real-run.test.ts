@@ -14,7 +14,7 @@ import { execa } from 'execa';
 import { type Browser, chromium } from 'playwright-core';
 import t from 'tap';
 import { Parser } from 'tap-parser';
-import type { CellResult, Results } from '../../harness/results/types.js';
+import type { CellResult, Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
 import { requireFilePrereq } from '../helpers/prereq.js';
 

@@ -3,19 +3,11 @@
  * Cold builds take minutes: every test here shares the default cache, so only the first pays.
  */
 import { execFileSync } from 'node:child_process';
-import {
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Results } from '../../harness/results/types.js';
+import type { Results } from '../../harness/model/results.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { runCli } from '../helpers/cli.js';
 import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';

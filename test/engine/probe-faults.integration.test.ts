@@ -10,7 +10,7 @@ import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Results } from '../../harness/results/types.js';
+import type { Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
 import { STOCK_BOOKWORM, writeMatrix } from '../helpers/matrix.js';
 

@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import type { Results } from '../../harness/results/types.js';
+import type { Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
 import { pinnedMatrix } from '../helpers/pins.js';
 

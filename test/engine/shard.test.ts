@@ -8,8 +8,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
+import type { Results } from '../../harness/model/results.js';
 import { buildGroupId, type MergedResults } from '../../harness/results/merge.js';
-import type { Results } from '../../harness/results/types.js';
 import { runCli } from '../helpers/cli.js';
 
 function sessionContainers(ids: string[]): string[] {

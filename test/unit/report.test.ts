@@ -400,7 +400,7 @@ t.test('TAP 14: ok / not ok per cell, skips with a reason, parses', async (t) =>
   t.same(diag.map((d) => d.status).sort(), ['error', 'fail']);
   t.ok(
     diag.every(
-      (d) => typeof d.reproduce === 'string' && (d.reproduce as string).startsWith('rseq-matrix run'),
+      (d) => typeof d.reproduce === 'string' && (d.reproduce as string).startsWith('npx rseq-matrix run'),
     ),
   );
 
