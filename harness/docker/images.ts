@@ -14,6 +14,7 @@ import { HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
 import { sharedWork } from '../util/shared.js';
 import { ensureDebootstrap, tail } from './host-setup.js';
+import { toolchainFingerprint } from './toolchain-fingerprint.js';
 
 /** Bump when the way images are made changes (not their recipe files). */
 export const IMAGE_RECIPE_VERSION = 1;
@@ -34,7 +35,11 @@ export interface SuiteImages {
   suite: string;
   base: string;
   toolchain: string;
-  /** The engine's id of the toolchain image: part of every build key. */
+  /**
+   * The toolchain in every build key: the image's recipe tag and the fingerprint of its installed
+   * packages (toolchain-fingerprint.ts), not the engine's image id, so that an image made again from
+   * the same recipe keeps the keys of the builds made with it.
+   */
   toolchainId: string;
 }
 
@@ -95,6 +100,11 @@ function checkStop(): void {
 
 const inFlight = new Map<string, Promise<SuiteImages>>();
 
+/** Forgets the images this process made or found, e.g. after they were removed from the engine. */
+export function forgetSuiteImages(): void {
+  inFlight.clear();
+}
+
 /** The suite's base and toolchain images, made where missing. Concurrent callers share one build. */
 export function ensureSuiteImages(
   docker: Docker,
@@ -136,7 +146,8 @@ async function makeSuiteImages(
     if (!id) throw new HostError(`docker build of ${toolchain} reported success but the image is missing`);
     log.info(`built ${toolchain} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }
-  return { suite, base, toolchain, toolchainId: id };
+  const fingerprint = await toolchainFingerprint(docker, toolchain, suite, log);
+  return { suite, base, toolchain, toolchainId: `${toolchain}@${fingerprint}` };
 }
 
 /**
