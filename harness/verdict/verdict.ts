@@ -114,6 +114,12 @@ export function inconsistency(o: Observation): string | undefined {
     return `glibc claims a registration (__rseq_size ${g.rseqSize}, cpu_id ${g.cpuId}) that the kernel does not have`;
   if (o.extra?.rseqAbiRegistered === false && o.extra?.rseqAbiCpuId === -1 && o.kernel === 'registered')
     return "this namespace's __rseq_abi says not yet registered (cpu_id -1), but the thread is registered with another copy";
+  // The 2019 ABI: cpu_id -1 in __rseq_abi tells a library "not registered yet". The kernel writes the
+  // current CPU there when the area is registered and again after a preemption, migration or signal
+  // (kernel/rseq.c, rseq_handle_notify_resume), never -1; so -1 in a registered area means something
+  // overwrote it since (ldso-dlsym: the TLS image copied after relocation).
+  if (o.extra?.rseqAbiRegistered === true && o.extra?.rseqAbiCpuId === -1 && o.kernel === 'registered')
+    return "the kernel has this thread's __rseq_abi registered, but its cpu_id reads -1 (not yet registered): the area was overwritten after the registration";
   if (o.kernel === 'registered' && g.areaRegistered === false)
     return o.extra?.rseqAbiRegistered === true
       ? "the kernel has glibc's TLS __rseq_abi registered, not the area __rseq_offset points at (whose __rseq_size says none)"

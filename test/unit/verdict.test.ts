@@ -220,4 +220,13 @@ t.test('the 2019 ABI: __rseq_handled and one __rseq_abi per namespace', async (t
   );
   const abi = obs('registered', { rseqSize: 0, cpuId: -2, areaRegistered: false });
   t.match(inconsistency({ ...abi, extra: { rseqAbiRegistered: true } }), /glibc's TLS __rseq_abi registered/);
+  // Registered, yet cpu_id -1: the area was overwritten after the registration (ldso-dlsym).
+  t.match(
+    inconsistency({ ...abi, extra: { rseqAbiRegistered: true, rseqAbiCpuId: -1 } }),
+    /__rseq_abi registered, but its cpu_id reads -1/,
+  );
+  t.match(
+    inconsistency({ ...abi, extra: { rseqAbiRegistered: true, rseqAbiCpuId: 1 } }),
+    /glibc's TLS __rseq_abi registered, not the area/,
+  );
 });
