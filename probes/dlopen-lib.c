@@ -1,6 +1,8 @@
 /*
- * libprobe-dlopen.so (stage dlopen-ctor) and libprobe-dlmopen.so (stage dlmopen-ctor,
- * loaded into a new namespace with its own libc copy): RP_STAGE names the stage.
+ * libprobe-dlopen.so (stage dlopen-ctor), libprobe-dlmopen.so (stage dlmopen-ctor,
+ * loaded into a new namespace with its own libc copy) and libprobe-static-dlopen.so
+ * (stage static-dlopen, opened by a static program: it brings a nested libc.so.6 and
+ * ld.so, and the look-up below asks that nested libc): RP_STAGE names the stage.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>

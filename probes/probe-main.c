@@ -1,8 +1,17 @@
 /*
- * probe-main.c: the main executable of the probes, built three ways:
- *   probe-shared         (-DRP_SHARED, PIE, DT_NEEDED libprobe-dso.so)
- *   probe-static         (-static)
- *   probe-static-malloc  (-static, linked with malloc.c: the malloc-first stage)
+ * probe-main.c: the main executable of the probes, built these ways:
+ *   probe-shared           (-DRP_SHARED, PIE, DT_NEEDED libprobe-dso.so)
+ *   probe-static           (-static)
+ *   probe-static-malloc    (-static, linked with malloc.c: the malloc-first stage)
+ *   probe-shared-initfirst (as probe-shared, -DRP_INITFIRST, also DT_NEEDED
+ *                           libprobe-initfirst.so: the initfirst-ctor stage)
+ *   probe-shared-signal, probe-static-signal
+ *                          (-DRP_SIGNAL_EARLY, linked with early-signal.c: the
+ *                           signal-early stage, an IFUNC resolver that raises SIGUSR1)
+ *   probe-static-dlopen    (-static, -DRP_STATIC_DLOPEN: the static-dlopen stage)
+ * The stages with programs of their own are built apart so that what they add (a signal
+ * during relocation, an INITFIRST library, libc.a's dlopen) never changes the runs of the
+ * other stages.
  *
  * Usage: probe-{shared,static} STAGE   (docs/probe-protocol.md)
  * Passive probe points (IFUNC resolver, DT_PREINIT_ARRAY, constructor, main) always
@@ -19,7 +28,7 @@
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#ifdef RP_SHARED
+#if defined(RP_SHARED) || defined(RP_STATIC_DLOPEN)
 #include <dlfcn.h>
 #endif
 
@@ -82,6 +91,9 @@ __attribute__((constructor)) static void exe_ctor(void) { observe_abi("exe-ctor"
 #ifdef RP_SHARED
 extern int rp_dso_call(void); /* libprobe-dso.so: its IFUNC is the ifunc-dso stage */
 #endif
+#ifdef RP_SIGNAL_EARLY
+RP_HIDDEN int rp_signal_early_call(void); /* early-signal.c: its IFUNC raises the signal */
+#endif
 
 static void *thread_main(void *arg) {
   (void)arg;
@@ -93,7 +105,16 @@ static const char *const known_stages[] = {
     "main", "ifunc-exe", "preinit-array", "exe-ctor", "thread", "fork-child", "vfork-child", "malloc-first",
 #ifdef RP_SHARED
     "ifunc-preload", "ifunc-dso", "audit-version", "audit-objopen", "audit-preinit", "preload-ctor",
-    "preload-ctor-cycle", "dlopen-ctor", "dlmopen-ctor",
+    "preload-ctor-cycle", "dlopen-ctor", "dlmopen-ctor", "audit-activity", "audit-objsearch", "preload-thread",
+#endif
+#ifdef RP_INITFIRST
+    "initfirst-ctor",
+#endif
+#ifdef RP_SIGNAL_EARLY
+    "signal-early",
+#endif
+#ifdef RP_STATIC_DLOPEN
+    "static-dlopen",
 #endif
 };
 
@@ -150,6 +171,9 @@ int main(int argc, char **argv) {
 #ifdef RP_SHARED
   if (rp_dso_call() != 11) return 1;
 #endif
+#ifdef RP_SIGNAL_EARLY
+  if (rp_signal_early_call() != 13) return 1;
+#endif
 
   if (strcmp(stage, "thread") == 0) {
     pthread_t th;
@@ -184,6 +208,17 @@ int main(int argc, char **argv) {
     /* Found through the executable's DT_RUNPATH ($ORIGIN). */
     void *h = stage[2] == 'o' ? dlopen("libprobe-dlopen.so", RTLD_NOW)
                               : dlmopen(LM_ID_NEWLM, "libprobe-dlmopen.so", RTLD_NOW);
+    if (!h) {
+      fprintf(stderr, "probe: %s: %s\n", stage, dlerror());
+      return 1;
+    }
+#endif
+#ifdef RP_STATIC_DLOPEN
+  } else if (strcmp(stage, "static-dlopen") == 0) {
+    /* A static program has no RUNPATH: the library is found through LD_LIBRARY_PATH
+       (stages.json); its libc.so.6 (a second, nested libc) through the library's
+       RUNPATH, else ld.so.cache or the default directories of the libc.a linked in. */
+    void *h = dlopen("libprobe-static-dlopen.so", RTLD_NOW);
     if (!h) {
       fprintf(stderr, "probe: %s: %s\n", stage, dlerror());
       return 1;

@@ -12,15 +12,22 @@
 #if defined(__x86_64__)
 #define RP_NR_WRITE 1
 #define RP_NR_MMAP 9
+#define RP_NR_RT_SIGACTION 13
+#define RP_NR_RT_SIGPROCMASK 14
+#define RP_NR_RT_SIGRETURN 15
 #define RP_NR_GETPID 39
 #define RP_NR_ARCH_PRCTL 158
 #define RP_NR_GETTID 186
 #define RP_NR_EXIT_GROUP 231
+#define RP_NR_TGKILL 234
 #define RP_NR_RSEQ 334
 #define RP_ARCH_GET_FS 0x1003
 #elif defined(__aarch64__)
 #define RP_NR_WRITE 64
 #define RP_NR_EXIT_GROUP 94
+#define RP_NR_TGKILL 131
+#define RP_NR_RT_SIGACTION 134
+#define RP_NR_RT_SIGPROCMASK 135
 #define RP_NR_GETPID 172
 #define RP_NR_GETTID 178
 #define RP_NR_MMAP 222
@@ -28,6 +35,9 @@
 #else
 #error "rseqprobe supports x86_64 and aarch64 only"
 #endif
+
+#define RP_STR2(x) #x
+#define RP_STR(x) RP_STR2(x)
 
 #define RP_PROT_READ 1
 #define RP_PROT_WRITE 2
@@ -119,6 +129,59 @@ void rp_write_str(int fd, const char *s) {
 
 void rp_exit(int code) {
   for (;;) (void)rp_sys6(RP_NR_EXIT_GROUP, code, 0, 0, 0, 0, 0);
+}
+
+/* ---- signals ---- */
+
+#define RP_SA_RESTORER 0x04000000ul
+
+#if defined(__x86_64__)
+/* What a handler returns to: rt_sigreturn(2). The x86_64 kernel refuses to deliver a
+   signal to a handler installed without SA_RESTORER, and glibc's own trampoline is not
+   ours to use here. */
+__asm__(".pushsection .text\n"
+        ".p2align 4\n"
+        ".globl rp_sigreturn_trampoline\n"
+        ".hidden rp_sigreturn_trampoline\n"
+        ".type rp_sigreturn_trampoline, @function\n"
+        "rp_sigreturn_trampoline:\n"
+        "\tmovq $" RP_STR(RP_NR_RT_SIGRETURN) ", %rax\n"
+        "\tsyscall\n"
+        "\tud2\n" /* never reached */
+        ".size rp_sigreturn_trampoline, .-rp_sigreturn_trampoline\n"
+        ".popsection\n");
+extern void rp_sigreturn_trampoline(void) RP_HIDDEN;
+#endif
+
+long rp_sigaction(int sig, const struct rp_ksigaction *act, struct rp_ksigaction *old) {
+  struct rp_ksigaction k;
+  const struct rp_ksigaction *kp = (const struct rp_ksigaction *)0;
+  if (act) {
+    /* Field by field: a structure copy could become a memcpy call. */
+    k.handler = act->handler;
+    k.flags = act->flags;
+    k.restorer = act->restorer;
+    k.mask = act->mask;
+#if defined(__x86_64__)
+    /* SIG_DFL is 0 and SIG_IGN 1: only a real handler needs a way back. */
+    if ((unsigned long)k.handler > 1) {
+      k.flags |= RP_SA_RESTORER;
+      k.restorer = rp_sigreturn_trampoline;
+    }
+#endif
+    kp = &k;
+  }
+  return rp_errno_of(rp_sys6(RP_NR_RT_SIGACTION, sig, (long)kp, (long)old, sizeof(unsigned long), 0, 0));
+}
+
+long rp_sigprocmask(int how, const unsigned long *set, unsigned long *old) {
+  return rp_errno_of(rp_sys6(RP_NR_RT_SIGPROCMASK, how, (long)set, (long)old, sizeof(unsigned long), 0, 0));
+}
+
+long rp_raise(int sig) {
+  long pid = rp_sys6(RP_NR_GETPID, 0, 0, 0, 0, 0, 0);
+  long tid = rp_sys6(RP_NR_GETTID, 0, 0, 0, 0, 0, 0);
+  return rp_errno_of(rp_sys6(RP_NR_TGKILL, pid, tid, sig, 0, 0, 0));
 }
 
 /* ---- JSON line builder on a fixed buffer ---- */

@@ -62,6 +62,30 @@ RP_HIDDEN void rp_write_str(int fd, const char *s);
 /* exit_group(2). */
 RP_HIDDEN __attribute__((noreturn)) void rp_exit(int code);
 
+/* Raw signal calls (the signal-early stage raises a signal from an IFUNC resolver, where
+   libc may not be usable yet: in a static executable there is not even TLS). */
+
+/* The kernel's struct sigaction on x86_64 and aarch64: one word of signal mask. */
+struct rp_ksigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask;
+};
+/* rt_sigaction(2); act or old may be NULL. When act installs a function (not SIG_DFL or
+   SIG_IGN), x86_64 gets rseqprobe's own rt_sigreturn trampoline as SA_RESTORER (the kernel
+   requires one there; aarch64 returns through the vDSO). Returns 0 or a positive errno. */
+RP_HIDDEN long rp_sigaction(int sig, const struct rp_ksigaction *act, struct rp_ksigaction *old);
+/* rt_sigprocmask(2) over one word of mask; set or old may be NULL. 0 or a positive errno. */
+RP_HIDDEN long rp_sigprocmask(int how, const unsigned long *set, unsigned long *old);
+/* tgkill(getpid(), gettid(), sig): an unblocked signal is handled before the call returns.
+   0 or a positive errno. */
+RP_HIDDEN long rp_raise(int sig);
+
+#define RP_SIGUSR1 10
+#define RP_SIG_UNBLOCK 1
+#define RP_SIG_SETMASK 2
+
 #define RP_RSEQ_FLAG_UNREGISTER 1
 #define RP_EPERM 1
 #define RP_ENOSYS 38

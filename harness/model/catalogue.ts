@@ -99,6 +99,11 @@ export const CLIENT_STAGES: readonly StageDef[] = [
 export const STAGES: readonly StageDef[] = [
   { id: 'ifunc-exe', summary: 'an IFUNC resolver in the main executable', links: ['shared', 'static'] },
   {
+    id: 'signal-early',
+    summary: 'a signal handler, for SIGUSR1 raised from an IFUNC resolver of the main executable',
+    links: ['shared', 'static'],
+  },
+  {
     id: 'ifunc-preload',
     summary: 'an IFUNC resolver in an LD_PRELOAD library',
     links: ['shared'],
@@ -123,10 +128,29 @@ export const STAGES: readonly StageDef[] = [
     notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
   },
   {
+    id: 'audit-activity',
+    summary: 'la_activity(LA_ACT_ADD), when ld.so starts loading the initial objects',
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'audit-objsearch',
+    summary: "la_objsearch, for the first name ld.so searches (the program's first DT_NEEDED)",
+    links: ['shared'],
+    notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
     id: 'audit-preinit',
     summary: 'la_preinit',
     links: ['shared'],
     notApplicable: 'LD_AUDIT is a feature of the dynamic loader',
+  },
+  {
+    id: 'initfirst-ctor',
+    summary: 'the constructor of a DT_NEEDED library linked with -z initfirst (DF_1_INITFIRST: first of all)',
+    links: ['shared'],
+    notApplicable:
+      'a static executable has no DT_NEEDED library; DF_1_INITFIRST orders the initializers ld.so runs',
   },
   {
     id: 'preload-ctor',
@@ -137,6 +161,12 @@ export const STAGES: readonly StageDef[] = [
   {
     id: 'preload-ctor-cycle',
     summary: 'constructors of two preloaded libraries that depend on each other',
+    links: ['shared'],
+    notApplicable: 'a static executable loads no LD_PRELOAD library',
+  },
+  {
+    id: 'preload-thread',
+    summary: "the start routine of a thread created by an LD_PRELOAD library's constructor",
     links: ['shared'],
     notApplicable: 'a static executable loads no LD_PRELOAD library',
   },
@@ -151,13 +181,20 @@ export const STAGES: readonly StageDef[] = [
     id: 'dlopen-ctor',
     summary: 'the constructor of a library loaded with dlopen',
     links: ['shared'],
-    notApplicable: 'dlopen from a static executable is not part of the matrix',
+    notApplicable: 'dlopen from a static executable is the static-dlopen stage',
   },
   {
     id: 'dlmopen-ctor',
     summary: 'the constructor of a library loaded with dlmopen(LM_ID_NEWLM)',
     links: ['shared'],
     notApplicable: 'dlmopen from a static executable is not part of the matrix',
+  },
+  {
+    id: 'static-dlopen',
+    summary:
+      "the constructor of a library dlopen'ed from a static executable (it brings a second, nested libc)",
+    links: ['static'],
+    notApplicable: "a dynamic program's dlopen loads no second libc; that case is the dlopen-ctor stage",
   },
 ];
 
