@@ -34,15 +34,21 @@ t.test('every bad matrix fails with its exact one-line message', async (t) => {
 
 t.test('the stock matrix expands to every glibc x variant x link x scenario x stage', async (t) => {
   const m = validateMatrix(readFileSync('matrices/stock.yaml', 'utf8'), 'matrices/stock.yaml');
-  // 17 probe stages and 5 client stages.
-  t.equal(m.cells.length, 2 * 1 * 2 * 4 * 22);
+  // 23 probe stages and 5 client stages.
+  t.equal(m.cells.length, 2 * 1 * 2 * 4 * 28);
   t.equal(new Set(m.cells.map((c) => c.id)).size, m.cells.length, 'ids are unique');
   const probeCells = m.cells.filter((c) => !c.stage.startsWith('client:'));
   const skips = probeCells.filter((c) => c.expected.state === 'skip');
-  t.equal(skips.length, 9 * 4 * 2, 'nine stages have no static form: 9 x 4 scenarios x 2 glibc');
+  t.equal(
+    skips.length,
+    (13 + 1) * 4 * 2,
+    '13 stages have no static form, static-dlopen no shared one: 14 x 4 scenarios x 2 glibc',
+  );
   t.ok(
-    skips.every((c) => c.link === 'static' && c.expected.rule === -1),
-    'only static cells are skipped, by the stage itself',
+    skips.every(
+      (c) => c.link === (c.stage === 'static-dlopen' ? 'shared' : 'static') && c.expected.rule === -1,
+    ),
+    'only the link a stage lacks is skipped, by the stage itself',
   );
   const clientSkips = m.cells.filter((c) => c.stage.startsWith('client:') && c.expected.state === 'skip');
   t.equal(
@@ -124,16 +130,16 @@ t.test('specificity and ambiguity', async (t) => {
 t.test('filters', async (t) => {
   const m = validateMatrix(readFileSync('matrices/stock.yaml', 'utf8'), 'matrices/stock.yaml');
   const pick = (f: string) => selectCells(m.cells, parseFilter(f)).map((c) => c.id);
-  t.equal(pick('glibc=bookworm,link=shared,scenario=default,stage!=client:*').length, 17);
-  t.equal(pick('glibc=bookworm,link=shared,scenario=default').length, 22);
+  t.equal(pick('glibc=bookworm,link=shared,scenario=default,stage!=client:*').length, 23);
+  t.equal(pick('glibc=bookworm,link=shared,scenario=default').length, 28);
   t.same(pick('glibc=bookworm,link=shared,scenario=default,stage=main|preload-ctor|thread'), [
     'bookworm/stock/shared/default/preload-ctor',
     'bookworm/stock/shared/default/main',
     'bookworm/stock/shared/default/thread',
   ]);
   t.equal(pick('stage=main|thread').length, 32);
-  t.equal(pick('stage!=main|thread').length, 320);
-  t.equal(pick('stage=pre*').length, 48);
+  t.equal(pick('stage!=main|thread').length, 416);
+  t.equal(pick('stage=pre*').length, 64, 'preload-ctor, preload-ctor-cycle, preload-thread, preinit-array');
   t.throws(
     () => parseFilter('stag=main'),
     new InputError(
