@@ -126,9 +126,13 @@ const ABI_LOOKUP = new Set([
   'fork-child',
   'preload-ctor',
   'preload-ctor-cycle',
+  'preload-thread',
   'dlopen-ctor',
   'dlmopen-ctor',
 ]);
+/** Does the observation of this stage and link look __rseq_abi up? static-dlopen's library asks its nested libc. */
+const looksUpAbi = (stage: string, link: Link) =>
+  (link === 'shared' && ABI_LOOKUP.has(stage)) || stage === 'static-dlopen';
 
 /** Observations of a cell: only those whose stage is the cell's stage (as the harness does). */
 function cellObs(t: TT, r: Run, stage: string): Observation[] {
@@ -141,8 +145,15 @@ function cellObs(t: TT, r: Run, stage: string): Observation[] {
   return mine;
 }
 
-/** No TLS yet: a static executable's IRELATIVE resolvers run before __libc_setup_tls. */
-const noTls = (stage: string, link: Link) => link === 'static' && stage === 'ifunc-exe';
+/** No TLS yet: a static executable's IRELATIVE resolvers (and a signal raised from one) run before __libc_setup_tls. */
+const noTls = (stage: string, link: Link) =>
+  link === 'static' && (stage === 'ifunc-exe' || stage === 'signal-early');
+/**
+ * No claim: the library a static program dlopens binds __rseq_size and __rseq_offset to the nested
+ * ld.so's copies, which static dlopen never sets up (2.36 elf/rtld_static_init.c copies no rseq
+ * variable), so they read 0 whatever the outer libc.a did; the area cannot be located.
+ */
+const nested = (stage: string) => stage === 'static-dlopen';
 
 t.test('build', async (t) => {
   t.equal(build.exitCode, 0, `make succeeds\n${build.all}`);
@@ -192,6 +203,7 @@ t.test('default: glibc 2.36 registers before every stage', async (t) => {
         const r = await run(inv);
         for (const o of cellObs(t, r, stage)) {
           const early = noTls(stage, link);
+          const noClaim = early || nested(stage);
           // The kernel drops the registration in a vfork child (CLONE_VM) while memory still
           // shows the parent's cpu_id; a static IFUNC resolver runs before registration.
           const unreg = early || stage === 'vfork-child';
@@ -199,13 +211,17 @@ t.test('default: glibc 2.36 registers before every stage', async (t) => {
           t.equal(o.availErrno, 22, 'syscall available');
           t.equal(o.probeErrno, unreg ? 0 : 22, 'private area');
           t.equal(o.extra?.cleanupErrno, unreg ? 0 : null, 'private area unregistered again');
-          t.equal(o.glibc.rseqSize, early ? 0 : 20, '__rseq_size (Debian: 20)');
+          t.equal(o.glibc.rseqSize, noClaim ? 0 : 20, '__rseq_size (Debian: 20)');
           t.equal(o.glibc.rseqFlags, 0, '__rseq_flags');
           t.equal(o.extra?.tls, !early, 'thread pointer');
-          if (early) {
-            t.equal(o.glibc.rseqOffset, 0, '__rseq_offset not set yet');
-            t.equal(o.glibc.cpuId, null, 'no TLS: no cpu_id');
-            t.equal(o.glibc.areaRegistered, null, 'no TLS: cannot tell');
+          if (noClaim) {
+            t.equal(
+              o.glibc.rseqOffset,
+              0,
+              early ? '__rseq_offset not set yet' : "the nested ld.so's __rseq_offset",
+            );
+            t.equal(o.glibc.cpuId, null, 'no area: no cpu_id');
+            t.equal(o.glibc.areaRegistered, null, 'no area: cannot tell');
           } else {
             t.ok((o.glibc.rseqOffset ?? 0) > 0, '__rseq_offset > 0 (x86_64: inside struct pthread)');
             offsets.add(o.glibc.rseqOffset);
@@ -214,8 +230,7 @@ t.test('default: glibc 2.36 registers before every stage', async (t) => {
             t.equal(o.glibc.areaLen, unreg ? null : 32, 'registered with 32 bytes');
           }
           t.equal(o.extra?.rseqHandled, null, 'no __rseq_handled');
-          const looked = link === 'shared' && ABI_LOOKUP.has(stage);
-          t.equal(o.extra?.rseqAbiFound, looked ? false : null, 'no __rseq_abi');
+          t.equal(o.extra?.rseqAbiFound, looksUpAbi(stage, link) ? false : null, 'no __rseq_abi');
           t.equal(o.extra?.rseqAbiRegistered, null);
         }
       });
@@ -231,16 +246,16 @@ t.test('GLIBC_TUNABLES=glibc.pthread.rseq=0: nothing registers', async (t) => {
       await t.test(`${stage}/${link}`, async (t) => {
         const r = await run(inv, { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } });
         for (const o of cellObs(t, r, stage)) {
-          const early = noTls(stage, link);
+          const noClaim = noTls(stage, link) || nested(stage);
           t.equal(o.kernel, 'unregistered', 'kernel');
           t.equal(o.availErrno, 22);
           t.equal(o.probeErrno, 0);
           t.equal(o.extra?.cleanupErrno, 0);
           t.equal(o.glibc.rseqSize, 0, '__rseq_size 0');
-          t.equal(o.glibc.cpuId, early ? null : -2, 'cpu_id -2 (registration "failed")');
-          t.equal(o.glibc.areaRegistered, early ? null : false);
+          t.equal(o.glibc.cpuId, noClaim ? null : -2, 'cpu_id -2 (registration "failed")');
+          t.equal(o.glibc.areaRegistered, noClaim ? null : false);
           t.equal(o.glibc.areaLen, null);
-          if (!early) t.ok((o.glibc.rseqOffset ?? 0) > 0, '__rseq_offset still valid');
+          if (!noClaim) t.ok((o.glibc.rseqOffset ?? 0) > 0, '__rseq_offset still valid');
         }
       });
     }
@@ -274,6 +289,21 @@ t.test('the observers disagree with glibc when the kernel state is changed behin
     t.equal(o?.glibc.cpuId, -2, "the new thread's cpu_id says registration failed");
   });
 
+  await t.test('a thread made by a preload constructor while the creator is unregistered', async (t) => {
+    // What a design that registers after the preload constructors would give preload-thread. ld.so
+    // runs the initializers of independent preloaded objects in reverse LD_PRELOAD order, so
+    // libprobe-test-unregister.so (listed second) unregisters before the thread is made.
+    const inv = shared('preload-thread');
+    const r = await run(inv, {
+      env: { LD_PRELOAD: `${sub(inv.env.LD_PRELOAD ?? '')}:${join(bin, 'libprobe-test-unregister.so')}` },
+    });
+    const [o] = cellObs(t, r, 'preload-thread');
+    t.equal(o?.kernel, 'unregistered', 'the thread is not registered');
+    t.equal(o?.glibc.rseqSize, 20, 'while glibc claims 20');
+    t.equal(o?.glibc.cpuId, -2, 'start_thread was not asked to register (creator cpu_id -1)');
+    t.equal(o?.glibc.areaRegistered, false);
+  });
+
   await t.test('a preload constructor registers an area of its own (glibc off)', async (t) => {
     const r = await run(shared('main'), {
       preload: join(bin, 'libprobe-test-register.so'),
@@ -286,6 +316,71 @@ t.test('the observers disagree with glibc when the kernel state is changed behin
     t.equal(o?.glibc.rseqSize, 0, 'glibc claims nothing');
     t.equal(o?.glibc.areaRegistered, false, 'and its area is not the registered one');
     t.equal(o?.glibc.cpuId, -2);
+  });
+});
+
+t.test('the stages the 2019 thread named (issue 14, item 7): where and when they run', async (t) => {
+  if (!requirePrereq(t, BOOKWORM, notBookworm)) return;
+  const inv = (stage: string, link: Link = 'shared') => stages[stage]?.[link] as Invocation;
+  const order = (r: Run) => r.obs.map((o) => o.stage);
+  const before = (t: TT, r: Run, a: string, b: string) =>
+    t.ok(order(r).indexOf(a) >= 0 && order(r).indexOf(a) < order(r).indexOf(b), `${a} before ${b}`);
+
+  await t.test('initfirst-ctor: first of all initializers, before libc.so and ld.so', async (t) => {
+    const r = await run(inv('initfirst-ctor'), { env: { LD_DEBUG: 'files' } });
+    cellObs(t, r, 'initfirst-ctor');
+    before(t, r, 'initfirst-ctor', 'preinit-array');
+    before(t, r, 'initfirst-ctor', 'exe-ctor');
+    // LD_DEBUG also reaches the bash that execs the probe (same pid): keep the probe's own part, from
+    // bash's "transferring control" to the probe's "initialize program".
+    const end = r.stderr.search(/initialize program: \S*probe-shared-initfirst/);
+    const log = r.stderr.slice(Math.max(0, r.stderr.lastIndexOf('transferring control:', end)), end);
+    t.ok(end > 0, "ld.so's log of the probe");
+    const inits = [...log.matchAll(/calling init: (\S+)/g)].map((m) => m[1] ?? '');
+    t.match(inits[0] ?? '', /\/libprobe-initfirst\.so$/, 'ld.so calls its initializer first');
+    t.ok(
+      inits.some((p) => /\/libc\.so\.6$/.test(p)),
+      `and libc.so.6's later (${inits.map((p) => p.split('/').pop()).join(', ')})`,
+    );
+  });
+
+  await t.test('audit-activity and audit-objsearch: while ld.so loads, after la_objopen', async (t) => {
+    const r = await run(inv('audit-activity'));
+    cellObs(t, r, 'audit-activity');
+    t.equal(r.obs.filter((o) => o.stage === 'audit-objsearch').length, 1, 'one la_objsearch line');
+    before(t, r, 'audit-version', 'audit-objopen');
+    before(t, r, 'audit-objopen', 'audit-activity');
+    before(t, r, 'audit-activity', 'audit-objsearch');
+    before(t, r, 'audit-objsearch', 'ifunc-dso');
+  });
+
+  await t.test('preload-thread: another thread, during the preload constructor', async (t) => {
+    const r = await run(inv('preload-thread'));
+    const [o] = cellObs(t, r, 'preload-thread');
+    t.not(o?.tid, o?.pid, 'observed in a thread of its own');
+    before(t, r, 'preinit-array', 'preload-thread');
+    before(t, r, 'preload-thread', 'exe-ctor');
+  });
+
+  for (const link of ['shared', 'static'] as const)
+    await t.test(`signal-early/${link}: handled inside the IFUNC resolver`, async (t) => {
+      const r = await run(inv('signal-early', link));
+      const [o] = cellObs(t, r, 'signal-early');
+      t.equal(r.stderr, '', 'no complaint from the resolver (SIGUSR1 was handled before tgkill returned)');
+      t.equal(o?.tid, o?.pid, 'in the main thread');
+      before(t, r, 'signal-early', 'preinit-array');
+    });
+
+  await t.test('static-dlopen: the nested libc claims nothing while the thread is registered', async (t) => {
+    const r = await run(inv('static-dlopen', 'static'));
+    const [o] = cellObs(t, r, 'static-dlopen');
+    const main = r.obs.find((x) => x.stage === 'main');
+    t.equal(main?.glibc.rseqSize, 20, "main reads libc.a's __rseq_size");
+    t.equal(o?.kernel, 'registered', 'the same thread, registered by libc.a');
+    t.equal(o?.glibc.rseqSize, 0, "the library reads the nested ld.so's __rseq_size: 0");
+    t.equal(o?.glibc.rseqOffset, 0, 'and its __rseq_offset: 0');
+    t.equal(o?.extra?.rseqAbiFound, false, 'its libc.so.6 has no __rseq_abi');
+    before(t, r, 'main', 'static-dlopen');
   });
 });
 
@@ -323,12 +418,12 @@ for (const [name, errno] of [
         await t.test(`${stage}/${link}`, async (t) => {
           const r = await run(inv, { wrapper: [join(bin, 'rp-seccomp-exec'), String(errno)] });
           for (const o of cellObs(t, r, stage)) {
-            const early = noTls(stage, link);
+            const noClaim = noTls(stage, link) || nested(stage);
             t.equal(o.kernel, 'unavailable', 'kernel');
             t.equal(o.availErrno, errno, 'availability errno');
             t.equal(o.probeErrno, errno, 'probe errno');
             t.equal(o.glibc.rseqSize, 0, 'glibc gave up: __rseq_size 0');
-            t.equal(o.glibc.cpuId, early ? null : -2, 'cpu_id -2');
+            t.equal(o.glibc.cpuId, noClaim ? null : -2, 'cpu_id -2');
             t.equal(o.glibc.areaRegistered, null, 'cannot tell without the syscall');
           }
         });
