@@ -3,7 +3,7 @@
  * side effects, so tests can parse command lines with it; harness/cli/main.ts is the entry point.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { gcCache, listCache } from '../cache/gc.js';
@@ -25,6 +25,7 @@ import { readResults, writeResults } from '../results/store.js';
 import { InputError } from '../util/errors.js';
 import { stderrLog } from '../util/log.js';
 import { defaultCacheDir } from '../util/paths.js';
+import { NO_TIMING, TimingRecorder } from '../util/timing.js';
 import { formatChecks, runDoctor } from './doctor.js';
 import { buildProgress } from './progress.js';
 import { loadMatrix, runMatrix } from './run.js';
@@ -53,6 +54,7 @@ interface Common {
   ccache?: boolean;
   shard?: string;
   probeEnv?: string[];
+  timings?: string;
 }
 
 function addCommon(cmd: Command): Command {
@@ -111,8 +113,15 @@ export function buildProgram(): Command {
       '--shard <K/N>',
       'run only slice K of N of the selected cells (whole glibc x variant builds, dealt deterministically); join the slices with `merge`',
     )
+    .option(
+      '--timings <file>',
+      "write the run's phase timings here as JSON {wallMs, spans} (engine, builds, containers, probes, results, report)",
+    )
     .description('run a matrix: build, probe, judge every cell; writes results.json and the report')
     .action(async (matrix: string, o: Common, cmd: Command) => {
+      const timer = o.timings ? new TimingRecorder() : NO_TIMING;
+      // From the process's start to here: Node, the harness's modules, the command line.
+      timer.add('startup', undefined, 0, timer.now());
       const shard = o.shard === undefined ? undefined : parseShard(o.shard);
       const log = stderrLog({ verbose: o.verbose });
       const progress = buildProgress(log);
@@ -125,6 +134,7 @@ export function buildProgram(): Command {
         incremental: o.incremental ?? true,
         ccache: o.ccache ?? true,
         ...(shard ? { shard } : {}),
+        ...(o.timings ? { timer } : {}),
         progress: progress.report,
         matrixPath: matrix,
         outDir: o.out,
@@ -136,6 +146,7 @@ export function buildProgram(): Command {
         argv: process.argv.slice(2),
         writeReport: await reportWriter(),
       }).finally(() => progress.done());
+      const outputStart = timer.now();
       const r = outcome.results;
       if (o.json) {
         process.stdout.write(
@@ -155,6 +166,11 @@ export function buildProgram(): Command {
       }
       void cmd;
       process.exitCode = outcome.exitCode;
+      timer.add('output', undefined, outputStart, timer.now());
+      if (o.timings && timer instanceof TimingRecorder) {
+        await mkdir(dirname(resolve(o.timings)), { recursive: true });
+        await writeFile(o.timings, `${JSON.stringify(timer.result())}\n`);
+      }
     });
 
   program

@@ -7,44 +7,28 @@ import { realpathSync, statSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import { arch, availableParallelism, hostname, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import type { ReadyBuild } from '../build/build.js';
-import { BuildError, type BuildProgress } from '../build/glibc.js';
-import { type PrepareContext, prepareBuild } from '../build/prepare.js';
-import { ensureSelftests } from '../build/selftests.js';
-import { SourceError } from '../build/sources.js';
-import { ensureClientImage } from '../docker/client-image.js';
+import type { BuildProgress } from '../build/glibc.js';
+import type { PrepareContext } from '../build/prepare.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine, engineAnswers } from '../docker/engine.js';
-import { ensureSuiteImages, stopImageWorkOn } from '../docker/images.js';
-import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
+import { stopImageWorkOn } from '../docker/images.js';
+import type { PlannedCell } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
-import { isClientStage, scenarioDef, stageDef } from '../model/catalogue.js';
-import type { BuildResult, CellResult, Environment, Results } from '../model/results.js';
+import { stageDef } from '../model/catalogue.js';
+import type { CellResult, Environment, Results } from '../model/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../model/results.js';
-import { compileClients, prepareClients } from '../probe/clients.js';
-import {
-  type ClientSetup,
-  compileProbes,
-  ProbeError,
-  readInvocationTable,
-  runProbes,
-} from '../probe/execute.js';
+import { readInvocationTable } from '../probe/execute.js';
 import { type Shard, shardCells, shardLabel } from '../results/merge.js';
 import { readSavedRun } from '../results/resume.js';
 import { Journal, summarize, writeResults } from '../results/store.js';
-import {
-  EngineLostError,
-  errorMessage,
-  HostError,
-  InputError,
-  InterruptedError,
-  isNoSpace,
-} from '../util/errors.js';
+import { EngineLostError, errorMessage, InputError, InterruptedError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
-import { IMAGES_DIR, PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
+import { PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
+import { NO_TIMING, type Timer } from '../util/timing.js';
 import { judge } from '../verdict/verdict.js';
+import { type GroupContext, runGroup } from './run-group.js';
 import { TOOL_VERSION } from './version.js';
 
 export interface RunOptions {
@@ -71,6 +55,8 @@ export interface RunOptions {
   probeEnv?: Record<string, string>;
   /** Also run the long client stages (client:param_test); without it they are skipped. */
   thorough?: boolean;
+  /** Phase timings (`run --timings`); NO_TIMING when absent. */
+  timer?: Timer;
   /** Called with the results path and report path once they are written. */
   writeReport?: (results: Results, outDir: string) => Promise<string | undefined>;
 }
@@ -145,6 +131,8 @@ export async function runMatrix(opts: RunOptions): Promise<RunOutcome> {
 
 async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome> {
   const { log } = opts;
+  const timer = opts.timer ?? NO_TIMING;
+  const planStart = timer.now();
   const matrix = await loadMatrix(opts.matrixPath);
   const filter = opts.filter ? parseFilter(opts.filter) : undefined;
   const selected = selectCells(matrix.cells, filter);
@@ -158,14 +146,17 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     );
   const table = await readInvocationTable(PROBES_DIR);
   const outDir = resolve(opts.outDir ?? join(ROOT, 'reports', matrix.doc.name));
+  timer.add('matrix', undefined, planStart, timer.now());
 
+  const engineStart = timer.now();
   const connecting = connectEngine({ autoSetup: opts.autoSetup, log, stop: stop.aborted });
   const engine: Engine = await connecting.catch((e: unknown) => {
     stop.check(); // a stop while waiting for the engine is a stop, whatever the engine did
     throw e;
   });
+  timer.add('engine', undefined, engineStart, timer.now());
   stop.check();
-  await removeStaleContainers(engine.docker, log);
+  await timer.time('stale-containers', undefined, () => removeStaleContainers(engine.docker, log));
   stop.check();
 
   const runId = `${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
@@ -189,6 +180,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     cells: [],
     summary: summarize([]),
   };
+  const journalStart = timer.now();
   const saved = opts.resume ? readSavedRun(outDir, matrix.digest) : undefined;
   const journal = new Journal(outDir);
   if (saved) {
@@ -204,6 +196,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     await rm(join(outDir, 'work'), { recursive: true, force: true });
     journal.start({ type: 'run', run: results.run, environment: results.environment });
   }
+  timer.add('journal-start', undefined, journalStart, timer.now());
   const done = new Set(results.cells.map((c) => c.id));
   const session = new ContainerSession(engine.docker, runId, log);
   stop.watch(session);
@@ -239,13 +232,15 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     results.run.durationMs = Date.now() - started;
     results.run.complete = !interrupted && !engineLost && results.cells.length === cells.length;
     results.run.interrupted = interrupted ?? engineLost;
-    const resultsPath = writeResults(outDir, results);
+    const resultsPath = timer.timeSync('results', undefined, () => writeResults(outDir, results));
     let reportPath: string | undefined;
+    const reportStart = timer.now();
     try {
       reportPath = await opts.writeReport?.(results, outDir);
     } catch (e) {
       log.warn(`could not write the report: ${errorMessage(e)}`);
     }
+    timer.add('report', undefined, reportStart, timer.now());
     const s = results.summary;
     const measured = s.total - s.skip;
     const infraOnly = measured > 0 && s.error === measured && hostFailures > 0;
@@ -294,149 +289,33 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       ...(opts.progress ? { progress: opts.progress } : {}),
       glibcTests: matrix.doc.options?.glibcTests ?? [],
     };
-    await eachLimited(groups, opts.jobs, async (group) => {
-      if (engineLost) return;
-      const first = group[0] as PlannedCell;
-      const todo: PlannedCell[] = [];
-      for (const cell of group) {
-        const client = stageDef(cell.stage)?.client;
-        if (cell.expected.state === 'skip') record(cell, judge(cell, {}));
-        else if (client?.kind === 'selftest' && client.thorough && !opts.thorough)
-          record(cell, {
-            status: 'skip',
-            reason: `${client.program} runs only with run --thorough (it takes minutes)`,
-            observed: { state: null, registered: null, consistent: null },
-          });
-        else todo.push(cell);
-      }
-      if (todo.length === 0 || stopping) return;
-      const buildStarted = Date.now();
-      let build: ReadyBuild;
-      let binDir: string;
-      let clients: ClientSetup | undefined;
-      let clientInfo: BuildResult['clients'];
-      try {
-        const entry = matrix.doc.glibc.find((g) => g.id === first.glibc);
-        const variant = matrix.doc.variants.find((v) => v.id === first.variant);
-        if (!entry || !variant) throw new Error(`unknown glibc ${first.glibc} or variant ${first.variant}`);
-        build = await prepareBuild(buildContext, entry, variant, first.patches);
-        const compiled = await compileProbes(session, build, PROBES_DIR, opts.cacheDir);
-        binDir = compiled.binDir;
-        const clientCells = todo.filter((c) => isClientStage(c.stage));
-        if (clientCells.length) {
-          const ready = build;
-          const setup = await prepareClients({
-            needSelftests: clientCells.some((c) => stageDef(c.stage)?.client?.kind === 'selftest'),
-            makeImage: async () =>
-              ensureClientImage(
-                engine.docker,
-                IMAGES_DIR,
-                await ensureSuiteImages(engine.docker, IMAGES_DIR, toolchainSuite(entry), log),
-                log,
-              ),
-            getSelftests: () => ensureSelftests(matrix.doc.clients?.selftests, opts.cacheDir, log),
-            compile: (image, selftests) =>
-              compileClients(session, ready, image, selftests, PROBES_DIR, opts.cacheDir),
-            thoroughTimeoutSec: 3600,
-          });
-          for (const why of [setup.imageFailure, setup.selftestsFailure])
-            if (why) log.warn(`${first.glibc}/${first.variant}: ${why}`);
-          clients = setup;
-          if (setup.selftests)
-            clientInfo = {
-              selftests: `Linux ${setup.selftests.kernelVersion} rseq selftests (Debian linux ${setup.selftests.debianVersion}, ${setup.selftests.suite}; ${setup.selftests.url})`,
-              ...(setup.compileMs !== undefined ? { compileMs: setup.compileMs } : {}),
-            };
-          if (setup.image) clientInfo = { ...clientInfo, image: setup.image };
-        }
-        const b = {
-          ...buildResult(build, Date.now() - buildStarted, compiled.durationMs),
-          ...(clientInfo ? { clients: clientInfo } : {}),
-        };
+    const groupContext: GroupContext = {
+      matrix,
+      engine,
+      session,
+      buildContext,
+      table,
+      outDir,
+      cacheDir: opts.cacheDir,
+      thorough: opts.thorough ?? false,
+      probeEnv: opts.probeEnv,
+      timer,
+      record,
+      addBuild: (b) => {
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
-      } catch (e) {
-        if (stopping) return;
-        const reason = `build ${first.glibc}/${first.variant}: ${errorMessage(e)}`;
-        if ((await engineGone(e)) || isHostFault(e)) {
-          hostFailures++;
-          firstHostFault ||= reason;
-        }
-        const logTail =
-          e instanceof ProbeError || e instanceof BuildError
-            ? e.logTail
-            : e instanceof HostError
-              ? (e.detail ?? '')
-              : '';
-        log.warn(reason);
-        const b: BuildResult = {
-          key: '',
-          glibc: first.glibc,
-          variant: first.variant,
-          status: 'error',
-          cached: false,
-          durationMs: Date.now() - buildStarted,
-          description: '',
-          reason,
-          logTail,
-          ...(e instanceof BuildError && e.logPath ? { logPath: e.logPath } : {}),
-        };
-        results.builds.push(b);
-        journal.append({ type: 'build', build: b });
-        for (const cell of todo) record(cell, { ...judge(cell, { failure: reason }), logTail });
-        return;
-      }
-      const scenarios = [...new Set(todo.map((c) => c.scenario))];
-      for (const sid of scenarios) {
-        if (stopping || engineLost) return;
-        const known = scenarioDef(sid);
-        const scenario =
-          known && opts.probeEnv ? { ...known, env: { ...known.env, ...opts.probeEnv } } : known;
-        const these = todo.filter((c) => c.scenario === sid);
-        if (!scenario) continue;
-        const t0 = Date.now();
-        let outputs: Awaited<ReturnType<typeof runProbes>>;
-        try {
-          outputs = await runProbes({
-            session,
-            build,
-            binDir,
-            workDir: join(outDir, 'work', `${first.glibc}--${first.variant}`, sid),
-            scenario,
-            cells: these,
-            table,
-            timeoutSec: matrix.doc.options?.probeTimeout ?? 10,
-            ...(clients ? { clients } : {}),
-          });
-        } catch (e) {
-          if (stopping) return;
-          await engineGone(e);
-          const reason = `probe container for ${first.glibc}/${first.variant} ${sid}: ${errorMessage(e)}`;
-          for (const cell of these)
-            record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
-          continue;
-        }
-        log.info(
-          `probed ${first.glibc}/${first.variant} ${sid}: ${these.length} cells in ${Date.now() - t0} ms`,
-        );
-        for (const cell of these) {
-          const out = outputs.get(cell.id);
-          // A probe our own stop cut short was not measured: leave the cell out rather than call it an error.
-          if (stopping && !out?.run) continue;
-          const j = judge(cell, out ?? { failure: 'no probe output' });
-          record(cell, {
-            ...j,
-            observations: (out?.observations ?? []).filter((o) => o.stage === cell.stage),
-            ...(out?.run ? { probe: out.run } : {}),
-            ...(out?.logTail ? { logTail: out.logTail } : {}),
-            buildKey: build.key,
-            durationMs: out?.run?.durationMs ?? 0,
-          });
-        }
-      }
-    });
+      },
+      engineGone,
+      hostFault: (reason) => {
+        hostFailures++;
+        firstHostFault ||= reason;
+      },
+      stopping: () => stopping,
+      engineLost: () => engineLost,
+    };
+    await eachLimited(groups, opts.jobs, (group) => runGroup(groupContext, group));
   } finally {
-    await session.close().catch(() => {});
+    await timer.time('session-close', undefined, () => session.close().catch(() => {}));
   }
   if (engineLost && !stopping) {
     const have = new Set(results.cells.map((c) => c.id));
@@ -473,32 +352,6 @@ function orderForBuilding(groups: PlannedCell[][], doc: Matrix['doc']): PlannedC
     .map((g, i) => ({ g, i }))
     .sort((a, b) => rank(a.g) - rank(b.g) || a.i - b.i)
     .map(({ g }) => g);
-}
-
-function buildResult(build: ReadyBuild, durationMs: number, probeCompileMs: number): BuildResult {
-  const info = build.buildInfo;
-  return {
-    key: build.key,
-    glibc: build.glibc,
-    variant: build.variant,
-    status: 'ok',
-    cached: build.cached,
-    durationMs,
-    description: build.description,
-    ...(info ? { mode: info.mode, compiledFiles: info.compiledFiles, phases: info.phases } : {}),
-    ...(build.glibcTests ? { glibcTests: build.glibcTests } : {}),
-    probeCompileMs,
-  };
-}
-
-/** A failure of the host rather than of the cell: the engine, an image, a full disk, an unreachable mirror. */
-function isHostFault(e: unknown): boolean {
-  return (
-    e instanceof HostError ||
-    (e instanceof BuildError && e.noSpace) ||
-    (e instanceof SourceError && e.download) ||
-    isNoSpace(e)
-  );
 }
 
 /** The one line a run ends with when it did not simply run to its end (see RunOutcome.exitCode). */

@@ -8,6 +8,7 @@ import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
 import { EngineLostError, errorMessage, HostError } from '../util/errors.js';
 import type { Log } from '../util/log.js';
+import type { Timer } from '../util/timing.js';
 import { engineAnswers, engineHost } from './engine.js';
 
 export const LABEL_SESSION = 'rseq-matrix.session';
@@ -31,6 +32,8 @@ export interface RunSpec {
   logFile?: string;
   /** Called with each complete line of output, as it comes. */
   onLine?: (line: string) => void;
+  /** Record the container's create, start, wait and remove as spans of these timings. */
+  timing?: { timer: Timer; group?: string };
 }
 
 export interface RunOutcome {
@@ -76,6 +79,15 @@ export class ContainerSession {
   async run(spec: RunSpec): Promise<RunOutcome> {
     if (this.closed) throw new SessionClosedError();
     const started = Date.now();
+    const timer = spec.timing?.timer;
+    const group = spec.timing?.group;
+    let t0 = timer?.now() ?? 0;
+    const span = (phase: string) => {
+      if (!timer) return;
+      const t = timer.now();
+      timer.add(phase, group, t0, t);
+      t0 = t;
+    };
     const container = await this.engine(() =>
       this.docker.createContainer({
         Image: spec.image,
@@ -97,6 +109,7 @@ export class ContainerSession {
       }),
     );
     this.live.add(container.id);
+    span('container-create');
     try {
       // A stop that came while the engine was creating it: it must not start.
       if (this.closed) throw new SessionClosedError();
@@ -138,6 +151,7 @@ export class ContainerSession {
       });
       if (this.closed) throw new SessionClosedError();
       await this.engine(() => container.start());
+      span('container-start');
       let timedOut = false;
       const timer = setTimeout(() => {
         timedOut = true;
@@ -152,6 +166,7 @@ export class ContainerSession {
       await Promise.race([ended, delay(2000)]);
       if (partial && spec.onLine) spec.onLine(partial);
       if (file) await closeFile(file);
+      span('container-wait');
       return {
         exitCode: timedOut ? null : exitCode,
         stdout: out.text(),
@@ -161,7 +176,9 @@ export class ContainerSession {
         ...(logError ? { logError: logError.message } : {}),
       };
     } finally {
+      t0 = timer?.now() ?? 0;
       await this.remove(container.id);
+      span('container-remove');
     }
   }
 

@@ -11,6 +11,7 @@ import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import { type Link, type ScenarioDef, stageDef } from '../model/catalogue.js';
 import type { Observation, ProbeRun, StraceCell } from '../model/results.js';
+import { NO_TIMING, type Timer } from '../util/timing.js';
 import { type ClientSetup, clientMissing } from './clients.js';
 import { parseObservations } from './parse.js';
 import {
@@ -114,8 +115,13 @@ export async function runProbes(opts: {
   table: InvocationTable;
   timeoutSec: number;
   clients?: ClientSetup;
+  /** Phase timings: the plan, the container's steps, each process it ran, the reading of their output. */
+  timer?: Timer;
+  group?: string;
 }): Promise<Map<string, ProbeCellOutput>> {
   const { session, build, binDir, workDir, scenario, cells, table, timeoutSec, clients } = opts;
+  const timer = opts.timer ?? NO_TIMING;
+  const planStart = timer.now();
   const results = new Map<string, ProbeCellOutput>();
   const invocations: (Invocation & { cell: string; stage: string; renameTo?: string })[] = [];
   let needsClientImage = false;
@@ -178,6 +184,7 @@ export async function runProbes(opts: {
     (s, inv) => s + (inv.trace === false ? 1 : 2) * ((inv.timeoutSec ?? timeoutSec) + 3),
     30,
   );
+  timer.add('probe-plan', opts.group, planStart, timer.now());
   const r = await session.run({
     image: needsClientImage && clients?.image ? clients.image : build.image,
     cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
@@ -191,9 +198,12 @@ export async function runProbes(opts: {
     ...(seccomp ? { seccompProfile: seccomp } : {}),
     timeoutMs: budgetSec * 1000,
     purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
+    ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
   });
+  const readStart = timer.now();
   const statusText = await readFile(join(workDir, 'status.tsv'), 'utf8').catch(() => '');
   const status = parseStatus(statusText);
+  if (timer.enabled) recordProcesses(timer, opts.group, status, invocations);
   const straceVersion = (await readFile(join(workDir, 'strace.version'), 'utf8').catch(() => ''))
     .split('\n')[0]
     ?.trim();
@@ -247,7 +257,22 @@ export async function runProbes(opts: {
       run,
     });
   }
+  timer.add('probe-read', opts.group, readStart, timer.now());
   return results;
+}
+
+/** Each process of status.tsv as a span: `probe` (untraced), `strace` (its traced run) or `client`. */
+function recordProcesses(
+  timer: Timer,
+  group: string | undefined,
+  status: ReadonlyMap<string, StatusLine>,
+  invocations: readonly (Invocation & { stage: string })[],
+): void {
+  const clients = new Set(invocations.filter((i) => i.trace === false).map((i) => i.id));
+  for (const st of status.values()) {
+    const phase = st.id.endsWith('.strace') ? 'strace' : clients.has(st.id) ? 'client' : 'probe';
+    timer.add(phase, group, timer.fromEpoch(st.startEpochMs), timer.fromEpoch(st.endEpochMs));
+  }
 }
 
 /**

@@ -158,6 +158,9 @@ export interface StatusLine {
   id: string;
   rc: number;
   durationMs: number;
+  /** When the process started and ended, in epoch milliseconds (the container's clock is the host's). */
+  startEpochMs: number;
+  endEpochMs: number;
 }
 
 export function parseStatus(text: string): Map<string, StatusLine> {
@@ -165,7 +168,15 @@ export function parseStatus(text: string): Map<string, StatusLine> {
   for (const line of text.split('\n')) {
     const [id, rc, s, e] = line.split('\t');
     if (!id || rc === undefined) continue;
-    m.set(id, { id, rc: Number(rc), durationMs: Math.max(0, (Number(e) - Number(s)) / 1e6) });
+    const startEpochMs = Number(s) / 1e6;
+    const endEpochMs = Number(e) / 1e6;
+    m.set(id, {
+      id,
+      rc: Number(rc),
+      durationMs: Math.max(0, endEpochMs - startEpochMs),
+      startEpochMs,
+      endEpochMs,
+    });
   }
   return m;
 }
