@@ -50,8 +50,8 @@ t.test('the stock matrix passes on this machine', async (t) => {
   // 2 glibc x 2 links x 4 scenarios x (17 probe stages + 5 client stages); 9 probe stages have no static
   // form; clients run in the default scenario only, param_test only with --thorough, the percpu
   // selftests shared only.
-  t.equal(results.cells.length, 352);
-  t.same(results.summary, { pass: 212, fail: 0, error: 0, skip: 140, total: 352 });
+  t.equal(results.cells.length, 448);
+  t.same(results.summary, { pass: 268, fail: 0, error: 0, skip: 180, total: 448 });
   t.equal(results.run.complete, true);
   t.comment(`run took ${results.run.durationMs} ms`);
   let plainMs = 0;
@@ -214,7 +214,7 @@ t.test('the stock matrix passes on this machine', async (t) => {
     '2.31 never calls rseq',
   );
   const journal = readFileSync(join(out, 'journal.jsonl'), 'utf8').trim().split('\n');
-  t.equal(journal.filter((l) => JSON.parse(l).type === 'cell').length, 352, 'every cell was journalled');
+  t.equal(journal.filter((l) => JSON.parse(l).type === 'cell').length, 448, 'every cell was journalled');
   t.same(ourContainers(results.run.id), [], 'no container of the run is left');
 });
 
@@ -308,7 +308,7 @@ t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', a
   t.equal(results.run.interrupted, 'SIGINT');
   t.ok(results.summary.pass >= 1, `cells measured before the stop are kept (${results.summary.pass} pass)`);
   t.equal(results.summary.error, 0, 'no cell is blamed for our own stop');
-  t.ok(results.cells.length < 272, 'not every cell ran');
+  t.ok(results.cells.length < 368, 'not every cell ran');
   const journalled = readFileSync(join(out, 'journal.jsonl'), 'utf8')
     .trim()
     .split('\n')
@@ -319,9 +319,9 @@ t.test('Ctrl-C keeps what was measured, removes the containers and exits 130', a
   // --resume carries on: the measured cells are kept, only the rest run.
   const again = await runCli(['run', file, '--out', out, '--resume', '--json', ...noClients]);
   t.equal(again.exitCode, 0, again.stderr.slice(-2000));
-  t.match(again.stderr, `resuming run ${results.run.id}: ${results.cells.length} of 272 cells kept`);
+  t.match(again.stderr, `resuming run ${results.run.id}: ${results.cells.length} of 368 cells kept`);
   const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
-  t.equal(resumed.cells.length, 272);
+  t.equal(resumed.cells.length, 368);
   t.equal(resumed.run.complete, true);
   const before = new Map(results.cells.map((c) => [c.id, c]));
   t.ok(
@@ -353,7 +353,7 @@ t.test("kill -9: the next run with --resume removes the dead run's containers an
   t.equal(again.exitCode, 0, again.stderr.slice(-2000));
   t.match(again.stderr, `resuming run ${runId}`);
   const resumed = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
-  t.equal(resumed.cells.length, 272);
+  t.equal(resumed.cells.length, 368);
   t.equal(resumed.run.complete, true);
   t.same(ourContainers(runId), [], 'the killed run left no container behind once the next run started');
 });
