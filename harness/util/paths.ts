@@ -1,10 +1,17 @@
 /** Where the package's own folders are (probes, images, patches) and where the build cache goes by default. */
 import { homedir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The package root: harness/util/paths.ts runs from dist/harness/util/paths.js. */
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/**
+ * The package root: harness/util/paths.ts runs from dist/harness/util/paths.js, or from the sources
+ * themselves (the tests import them).
+ */
+const here = dirname(fileURLToPath(import.meta.url));
+export const ROOT =
+  basename(resolve(here, '..', '..')) === 'dist'
+    ? resolve(here, '..', '..', '..')
+    : resolve(here, '..', '..');
 export const PROBES_DIR = join(ROOT, 'probes');
 /** The image recipes; RSEQ_MATRIX_IMAGES names another folder of them (same file names). */
 export const IMAGES_DIR = process.env.RSEQ_MATRIX_IMAGES || join(ROOT, 'images');
