@@ -54,7 +54,23 @@ export class SessionClosedError extends Error {
   }
 }
 
-const delay = (ms: number) => new Promise<undefined>((resolve) => setTimeout(resolve, ms, undefined));
+/**
+ * The promise's value, or undefined once `ms` have passed. The timer is cleared either way: one left
+ * pending kept the process alive for up to 5 s after the last container (main.ts then ends it at 2 s).
+ */
+export async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      p,
+      new Promise<undefined>((resolve) => {
+        timer = setTimeout(resolve, ms, undefined);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export class ContainerSession {
   private readonly live = new Set<string>();
@@ -163,7 +179,7 @@ export class ContainerSession {
       } finally {
         clearTimeout(timer);
       }
-      await Promise.race([ended, delay(2000)]);
+      await within(ended, 2000);
       if (partial && spec.onLine) spec.onLine(partial);
       if (file) await closeFile(file);
       span('container-wait');
@@ -195,16 +211,18 @@ export class ContainerSession {
       (e: unknown) => ({ error: e }),
     );
     for (;;) {
-      const r = await Promise.race([waited, delay(outputEnded() ? 2000 : 5000)]);
+      const r = await within(waited, outputEnded() ? 2000 : 5000);
       if (r && 'code' in r) return r.code;
       if (r && 'error' in r) throw await this.explain(r.error);
       if (outputEnded()) {
         let state: { Running: boolean; ExitCode: number };
         try {
-          const info = await Promise.race([
-            container.inspect({ abortSignal: AbortSignal.timeout(5000) } as object),
-            delay(6000),
-          ]);
+          const info = await within(
+            container.inspect({
+              abortSignal: AbortSignal.timeout(5000),
+            } as object) as Promise<Docker.ContainerInspectInfo>,
+            6000,
+          );
           if (!info) throw new Error('no answer to an inspect of the container');
           state = info.State;
         } catch (e) {
