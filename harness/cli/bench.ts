@@ -4,14 +4,20 @@
  *   1. cold build of one key through the harness / a plain `configure && make -jN && make install` of
  *      the same tree in the same image (target <= 1.05)            [--cold; about 20 minutes]
  *   2. incremental variant / its cold base build (target <= 0.15), from the cache's manifests
- *   3. warm rerun of the default matrix with every build cached (target <= 60 s)
+ *   3. warm rerun of the default matrix with every build cached (target <= 30 s), broken into its
+ *      phases from `run --timings` (harness/util/timing.ts): each phase's busy time and share
  *   4. the probe phase per cell, averaged over that run
- *   5. the report of 10,000 cells: size (target < 5 MB) and time until usable in Chromium (target < 2 s)
+ *   5. one cell through its reproduce command (target <= 3 s), the fixed cost of a run from that
+ *      cell's timings (start to first probe plus last probe to exit; target <= 1.5 s), and the stock
+ *      matrix without the percpu selftests (target <= 15 s)
+ *   6. the report of 10,000 cells: size (target < 5 MB) and time until usable in Chromium (target < 2 s)
  *
- * Prints a table and writes reports/bench.json.
+ * Prints a table and writes reports/bench.json; the phases and figures are compared with the previous
+ * reports/bench.json, and each more than 25 % slower is named. Options: --cold, --no-warm, --no-figures,
+ * --matrix FILE and --filter EXPR (the run broken into phases; default the whole default matrix).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { listCache } from '../build/cache.js';
@@ -19,7 +25,9 @@ import type { Manifest } from '../build/glibc.js';
 import type { Results } from '../model/results.js';
 import { renderReport } from '../report/html.js';
 import { largeResults } from '../report/synthetic.js';
+import { readResults } from '../results/store.js';
 import { defaultCacheDir, ROOT } from '../util/paths.js';
+import { aggregate, formatBreakdown, type Slower, slowerPhases, type Timings } from '../util/timing.js';
 
 interface Row {
   what: string;
@@ -29,6 +37,7 @@ interface Row {
 }
 
 const cli = join(ROOT, 'dist', 'harness', 'cli', 'main.js');
+const DEFAULT_MATRIX = 'matrices/rseq.yaml';
 const cache = defaultCacheDir();
 const rows: Row[] = [];
 const add = (what: string, value: string, target: string, ok: boolean | null) => {
@@ -169,41 +178,174 @@ async function incrementalRatios(): Promise<void> {
     );
 }
 
-/** 3 and 4: the default matrix again, everything cached. */
-async function warmRerun(): Promise<void> {
-  const out = mkdtempSync(join(tmpdir(), 'rm-bench-warm-'));
+/** A run of the command line, timed from outside, with its results and phase timings. */
+interface CliRun {
+  sec: number;
+  exitCode: number;
+  results: Results;
+  timings: Timings;
+  /** Builds not taken from the cache, and probe or client compilations done (the run was not warm). */
+  made: number;
+}
+
+/**
+ * Runs `rseq-matrix run MATRIX ...` into a temporary folder with --timings. `npx`: through npx, as the
+ * reproduce command a report shows is typed.
+ */
+async function runCli(matrix: string, extra: string[], how: { npx?: boolean } = {}): Promise<CliRun> {
+  const out = mkdtempSync(join(tmpdir(), 'rm-bench-run-'));
   try {
+    const timingsFile = join(out, 'timings.json');
+    const args = ['run', matrix, ...extra, '--out', join(out, 'out'), '--timings', timingsFile, '--json'];
     const [r, sec] = await timed(() =>
-      execa('node', [cli, 'run', join(ROOT, 'matrices/rseq.yaml'), '--out', out, '--json'], {
-        reject: false,
-      }),
+      how.npx
+        ? execa('npx', ['rseq-matrix', ...args], { cwd: ROOT, reject: false })
+        : execa('node', [cli, ...args], { cwd: ROOT, reject: false }),
     );
     const o = JSON.parse(r.stdout || '{}') as { results?: string };
-    const results = JSON.parse(readFileSync(o.results ?? '', 'utf8')) as Results;
-    const rebuilt = results.builds.filter((b) => !b.cached && b.key).length;
-    add(
-      'warm rerun of the default matrix',
-      `${sec.toFixed(1)} s (${results.cells.length} cells, ${rebuilt} builds not from the cache)`,
-      '<= 60 s',
-      sec <= 60 && rebuilt === 0,
-    );
-    const probed = results.cells.filter((c) => c.probe);
-    const avg = probed.reduce((a, c) => a + (c.probe?.durationMs ?? 0), 0) / Math.max(1, probed.length);
-    add(
-      'probe phase per cell (the probe process, averaged)',
-      `${avg.toFixed(1)} ms over ${probed.length} cells`,
-      'information',
-      null,
-    );
-    add(
-      'run time per measured cell (wall / cells)',
-      `${((sec * 1000) / Math.max(1, probed.length)).toFixed(1)} ms`,
-      'information',
-      null,
-    );
+    if (!o.results) throw new Error(`rseq-matrix run ${matrix} ${extra.join(' ')}: ${r.stderr.slice(-2000)}`);
+    const results = await readResults(o.results);
+    const timings = JSON.parse(readFileSync(timingsFile, 'utf8')) as Timings;
+    const made = results.builds.filter(
+      (b) => (b.key && !b.cached) || (b.probeCompileMs ?? 0) > 0 || (b.clients?.compileMs ?? 0) > 0,
+    ).length;
+    return { sec, exitCode: r.exitCode ?? -1, results, timings, made };
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
+}
+
+/** A warm run: once more when the first had to build or compile something. */
+async function warmRun(matrix: string, extra: string[], how: { npx?: boolean } = {}): Promise<CliRun> {
+  const first = await runCli(matrix, extra, how);
+  return first.made ? runCli(matrix, extra, how) : first;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
+
+/** What bench.json keeps of the phase breakdown. */
+interface SavedBreakdown {
+  matrix: string;
+  filter: string | null;
+  wallMs: number;
+  busyMs: number;
+  fixedMs: number | null;
+  phases: { phase: string; busyMs: number; share: number; spans: number; coveredMs: number }[];
+}
+
+let breakdown: SavedBreakdown | undefined;
+let slower: Slower[] = [];
+const figures: Record<string, { value: number; unit: 's'; target: number }> = {};
+
+function figure(key: string, what: string, value: number, target: number, note: string, ok = true): void {
+  figures[key] = { value: Math.round(value * 1000) / 1000, unit: 's', target };
+  add(
+    what,
+    `${value.toFixed(value < 10 ? 2 : 1)} s${note ? ` (${note})` : ''}`,
+    `<= ${target} s`,
+    ok && value <= target,
+  );
+}
+
+/** 3 and 4: the default matrix again, everything cached, broken into its phases. */
+async function warmRerun(matrix: string, filter: string | undefined): Promise<void> {
+  const extra = filter ? ['--filter', filter] : [];
+  const run = await warmRun(join(ROOT, matrix), extra);
+  const { results, sec, timings } = run;
+  const what = `warm rerun of ${matrix}${filter ? ` --filter '${filter}'` : ''}`;
+  const notWarm = run.made ? `, NOT WARM: ${run.made} builds or compilations made` : '';
+  const cells = `${results.cells.length} cells, ${results.cells.filter((c) => c.probe).length} probed`;
+  if (matrix === DEFAULT_MATRIX && !filter)
+    figure('warmDefault', what, sec, 30, `${cells}${notWarm}`, !run.made);
+  else
+    add(
+      what,
+      `${sec.toFixed(1)} s (${cells}${notWarm})`,
+      'information (the target is for the whole default matrix)',
+      null,
+    );
+  const probed = results.cells.filter((c) => c.probe);
+  const avg = probed.reduce((a, c) => a + (c.probe?.durationMs ?? 0), 0) / Math.max(1, probed.length);
+  add(
+    'probe phase per cell (the probe process, averaged)',
+    `${avg.toFixed(1)} ms over ${probed.length} cells`,
+    'information',
+    null,
+  );
+  add(
+    'run time per measured cell (wall / cells)',
+    `${((sec * 1000) / Math.max(1, probed.length)).toFixed(1)} ms`,
+    'information',
+    null,
+  );
+  const b = aggregate(timings);
+  const exitMs = Math.max(0, sec * 1000 - timings.wallMs);
+  process.stderr.write(
+    `\nbench: phases of the ${what} (${(sec).toFixed(1)} s from outside; ${exitMs.toFixed(0)} ms of it after the timings were written: process start before Node's clock and exit)\n${formatBreakdown(b)}\n\n`,
+  );
+  breakdown = {
+    matrix,
+    filter: filter ?? null,
+    wallMs: b.wallMs,
+    busyMs: b.busyMs,
+    fixedMs: b.fixedMs ?? null,
+    phases: b.phases.map((p) => ({
+      phase: p.phase,
+      busyMs: p.busyMs,
+      share: Math.round(p.share * 10000) / 10000,
+      spans: p.spans,
+      coveredMs: p.coveredMs,
+    })),
+  };
+  if (b.fixedMs !== undefined)
+    add(
+      `fixed cost of that run (start to first probe ${b.probing?.firstMs.toFixed(0)} ms, last probe to exit)`,
+      `${(b.fixedMs / 1000).toFixed(2)} s`,
+      'information',
+      null,
+    );
+}
+
+/** The four figures of issue 17 besides the warm default rerun: one cell, the fixed cost, the stock matrix. */
+async function oneCellAndStock(): Promise<void> {
+  const oneCell = ['--filter', 'glibc=glibc-2.36,variant=upstream,link=shared,scenario=default,stage=main'];
+  await runCli(DEFAULT_MATRIX, oneCell); // warm-up: builds, compiles, the file system's cache
+  const runs: CliRun[] = [];
+  for (let i = 0; i < 3; i++) runs.push(await runCli(DEFAULT_MATRIX, oneCell, { npx: true }));
+  const made = runs.reduce((a, r) => a + r.made, 0);
+  figure(
+    'oneCell',
+    'one cell through its reproduce command (npx rseq-matrix run matrices/rseq.yaml --filter ...; median of 3)',
+    median(runs.map((r) => r.sec)),
+    3,
+    made
+      ? `NOT WARM: ${made} builds or compilations made`
+      : `${runs.map((r) => r.sec.toFixed(2)).join(', ')} s`,
+    made === 0,
+  );
+  const fixed = runs.map((r) => aggregate(r.timings));
+  const fixedSec = median(fixed.map((b) => (b.fixedMs ?? Number.POSITIVE_INFINITY) / 1000));
+  const first = median(fixed.map((b) => b.probing?.firstMs ?? 0));
+  const afterLast = median(fixed.map((b) => b.wallMs - (b.probing?.lastMs ?? b.wallMs)));
+  figure(
+    'fixedCost',
+    'fixed cost of a run, from its timings (that one cell: start to first probe plus last probe to exit; median of 3)',
+    fixedSec,
+    1.5,
+    `${first.toFixed(0)} ms before the first probe, ${afterLast.toFixed(0)} ms after the last`,
+  );
+  const stock = await warmRun(join(ROOT, 'matrices/stock.yaml'), [
+    '--filter',
+    'stage!=client:basic_percpu_ops*',
+  ]);
+  figure(
+    'stock',
+    "stock matrix without the percpu selftests (matrices/stock.yaml --filter 'stage!=client:basic_percpu_ops*')",
+    stock.sec,
+    15,
+    `${stock.results.cells.length} cells${stock.made ? `, NOT WARM: ${stock.made} builds or compilations made` : ''}`,
+    stock.made === 0,
+  );
 }
 
 /** 5: the report of 10,000 cells. */
@@ -259,20 +401,92 @@ async function reportSize(): Promise<void> {
   }
 }
 
+/** What else the machine is doing: the load, and glibc builds (another run's) in progress. */
+async function machineState(): Promise<{ load1: number; cores: number; glibcBuilds: number }> {
+  // The build script as a file, or as it runs in a build container (BUILD_PATHS.meta/build.sh).
+  const builds = await execa('pgrep', ['-f', 'glibc-build\\.sh|/in/meta/build\\.sh'], { reject: false });
+  return {
+    load1: Math.round((loadavg()[0] ?? 0) * 100) / 100,
+    cores: availableParallelism(),
+    glibcBuilds: builds.stdout.split('\n').filter(Boolean).length,
+  };
+}
+
+function option(args: readonly string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
 async function main(): Promise<void> {
-  const args = new Set(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const args = new Set(argv);
+  // The breakdown's run: the default matrix unless told (e.g. what the cache already holds).
+  const matrix = option(argv, '--matrix') ?? DEFAULT_MATRIX;
+  const filter = option(argv, '--filter');
+  const benchFile = join(ROOT, 'reports', 'bench.json');
+  let previous: { at?: string; breakdown?: SavedBreakdown; figures?: typeof figures } | undefined;
+  try {
+    previous = JSON.parse(readFileSync(benchFile, 'utf8'));
+  } catch {
+    previous = undefined;
+  }
+  const before = await machineState();
+  if (before.glibcBuilds)
+    process.stderr.write(
+      `bench: warning: ${before.glibcBuilds} glibc build(s) running: the figures share the machine\n`,
+    );
   if (args.has('--cold')) await coldRatio();
   await incrementalRatios();
-  if (!args.has('--no-warm')) await warmRerun();
+  if (!args.has('--no-warm')) await warmRerun(matrix, filter);
+  if (!args.has('--no-figures')) await oneCellAndStock();
   await reportSize();
+  const after = await machineState();
+  if (breakdown && previous?.breakdown) {
+    const same =
+      previous.breakdown.matrix === breakdown.matrix && previous.breakdown.filter === breakdown.filter;
+    slower = same ? slowerPhases(previous.breakdown.phases, breakdown.phases) : [];
+    if (!same)
+      process.stderr.write(
+        `bench: the previous bench.json broke down another run (${previous.breakdown.matrix} ${previous.breakdown.filter ?? ''}): phases not compared\n`,
+      );
+  }
+  const slowerFigures = Object.entries(figures)
+    .filter(([k, f]) => {
+      const was = previous?.figures?.[k]?.value;
+      return was !== undefined && f.value > was * 1.25;
+    })
+    .map(([k, f]) => ({ figure: k, before: previous?.figures?.[k]?.value, now: f.value }));
   const lines = rows.map(
     (r) => `${r.ok === null ? '    ' : r.ok ? 'ok  ' : 'MISS'} ${r.what}: ${r.value}  [target ${r.target}]`,
   );
   process.stdout.write(`${lines.join('\n')}\n`);
+  if (previous?.at && breakdown) {
+    process.stdout.write(
+      slower.length
+        ? `phases more than 25 % slower than in the bench of ${previous.at}:\n${slower.map((p) => `  ${p.phase}: ${p.beforeMs.toFixed(0)} -> ${p.nowMs.toFixed(0)} ms busy (+${Number.isFinite(p.increase) ? (p.increase * 100).toFixed(0) : 'inf'} %)${p.nowMs < 50 ? ' (small: noise likely)' : ''}`).join('\n')}\n`
+        : `no phase more than 25 % slower than in the bench of ${previous.at}\n`,
+    );
+  }
+  for (const f of slowerFigures)
+    process.stdout.write(`figure ${f.figure} more than 25 % slower: ${f.before} -> ${f.now} s\n`);
+  process.stdout.write(
+    `machine: ${after.cores} cores, load ${before.load1} at the start and ${after.load1} at the end; glibc builds running: ${before.glibcBuilds} at the start, ${after.glibcBuilds} at the end\n`,
+  );
   mkdirSync(join(ROOT, 'reports'), { recursive: true });
   writeFileSync(
-    join(ROOT, 'reports', 'bench.json'),
-    `${JSON.stringify({ at: new Date().toISOString(), rows }, null, 1)}\n`,
+    benchFile,
+    `${JSON.stringify(
+      {
+        at: new Date().toISOString(),
+        machine: { before, after },
+        rows,
+        figures,
+        ...(breakdown ? { breakdown } : {}),
+        ...(previous?.at ? { comparedWith: previous.at, slowerPhases: slower, slowerFigures } : {}),
+      },
+      null,
+      1,
+    )}\n`,
   );
   if (!args.has('--cold'))
     process.stdout.write('(add --cold for the harness/plain cold build ratio: about 20 minutes)\n');

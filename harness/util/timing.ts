@@ -264,6 +264,11 @@ export function formatBreakdown(b: Breakdown): string {
       `${name.padEnd(34)}${p.busyMs.toFixed(0).padStart(10)}${`${(p.share * 100).toFixed(1)}%`.padStart(8)}${String(p.spans).padStart(7)}${(p.within ? '' : p.coveredMs.toFixed(0)).padStart(12)}`,
     );
   }
+  const over = b.phases.filter((p) => p.phase.endsWith(': rest') && p.busyMs === 0 && p.spans > 0);
+  if (over.length)
+    lines.push(
+      `(${over.map((p) => p.within).join(', ')}: the processes inside ran side by side, so their busy time exceeds it)`,
+    );
   lines.push(
     `${'(no phase: between and before phases)'.padEnd(34)}${b.uncoveredMs.toFixed(0).padStart(10)}`,
     `busy ${b.busyMs.toFixed(0)} ms in a wall time of ${b.wallMs.toFixed(0)} ms: build groups run in parallel (--jobs), so busy time exceeds wall time and a share is of the busy total, not of the wall`,

@@ -250,3 +250,19 @@ t.test('parseStatus: each process has its start and end on the epoch clock', asy
   t.ok(Math.abs((m?.endEpochMs ?? 0) - 1_700_000_000_012.5) < 0.001);
   t.ok(Math.abs((m?.durationMs ?? 0) - 12.5) < 0.001);
 });
+
+t.test('formatBreakdown: processes side by side in a container are said to exceed its wait', async (t) => {
+  const text = formatBreakdown(
+    aggregate({
+      wallMs: 100,
+      spans: [
+        { phase: 'container-wait', startMs: 0, endMs: 50 },
+        { phase: 'probe', startMs: 0, endMs: 40 },
+        { phase: 'strace', startMs: 5, endMs: 45 },
+      ],
+    }),
+  );
+  t.match(text, /^ {2}container-wait: rest\s+0\s/m);
+  t.match(text, /container-wait: the processes inside ran side by side/);
+  t.notMatch(formatBreakdown(aggregate(twoGroups)), /side by side/);
+});
