@@ -1,13 +1,13 @@
 /**
  * The cache's folder and file names, in one place. A cache (`--cache`, default ~/.cache/rseq-matrix) holds:
  *
- *   builds/<key>/{install/, tree/, logs/, manifest.json}   glibc builds (harness/build/glibc.ts)
+ *   builds/<key>/{install/, tree/, logs/, manifest.json}   glibc builds (harness/builder/glibc.ts)
  *   builds/<key>.lock                                      the lock of a key while a run works on it
  *   builds/failed/<key>.log                                the log of a failed build
  *   probes/<key>/{..., .complete}                          compiled probes (harness/probe/execute.ts)
  *   clients/bin/<key>/{..., make.log, .complete}           compiled selftests (harness/probe/clients.ts)
- *   clients/selftests/<sha16>/{tree/, source.json}         selftest trees (harness/build/selftests.ts)
- *   sources/{blobs,dsc,git,index}/...                      glibc sources and mirror indexes (harness/build/sources.ts)
+ *   clients/selftests/<sha16>/{tree/, source.json}         selftest trees (harness/builder/selftests.ts)
+ *   sources/{blobs,dsc,git,index}/...                      glibc sources and mirror indexes (harness/builder/sources.ts)
  *   ccache/                                                ccache's own files, shared by every build
  *
  * Every entry is made under a temporary name (`.tmp-<key>-<random>`, or `<file>.<pid>-<random>.part` for

@@ -20,8 +20,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { listCache } from '../build/cache.js';
-import type { Manifest } from '../build/glibc.js';
+import { listCache } from '../builder/cache.js';
+import type { Manifest } from '../builder/glibc.js';
 import type { Results } from '../model/results.js';
 import { renderReport } from '../report/html.js';
 import { largeResults } from '../report/synthetic.js';

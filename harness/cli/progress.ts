@@ -5,7 +5,7 @@
  * phase change is one log line, and every build still at work prints its line at least once a minute.
  */
 import { logUpdateStderr } from 'log-update';
-import type { BuildProgress } from '../build/glibc.js';
+import type { BuildProgress } from '../builder/glibc.js';
 import type { Log } from '../util/log.js';
 
 interface Line {

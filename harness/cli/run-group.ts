@@ -4,11 +4,11 @@
  * cell is judged and journalled. Each step is a span of the run's timings (harness/util/timing.ts).
  */
 import { join } from 'node:path';
-import type { ReadyBuild } from '../build/build.js';
-import { BuildError } from '../build/glibc.js';
-import { type PrepareContext, prepareBuild } from '../build/prepare.js';
-import { ensureSelftests } from '../build/selftests.js';
-import { SourceError } from '../build/sources.js';
+import type { ReadyBuild } from '../builder/build.js';
+import { BuildError } from '../builder/glibc.js';
+import { type PrepareContext, prepareBuild } from '../builder/prepare.js';
+import { ensureSelftests } from '../builder/selftests.js';
+import { SourceError } from '../builder/sources.js';
 import { ensureClientImage } from '../docker/client-image.js';
 import type { ContainerSession } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';

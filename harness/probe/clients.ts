@@ -5,8 +5,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReadyBuild } from '../build/build.js';
-import type { SelftestsSource } from '../build/selftests.js';
+import type { ReadyBuild } from '../builder/build.js';
+import type { SelftestsSource } from '../builder/selftests.js';
 import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
 import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';

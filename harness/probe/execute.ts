@@ -4,7 +4,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
-import type { ReadyBuild } from '../build/build.js';
+import type { ReadyBuild } from '../builder/build.js';
 import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
 import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';

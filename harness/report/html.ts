@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Results } from '../model/results.js';
-import { pageAssets } from './client.js';
 import { encodeReport } from './encode.js';
+import { pageAssets } from './page-assets.js';
 
 export interface ReportOptions {
   /** A previous run: adds the "Changes" section (see compare.ts for the verdicts). */

@@ -15,7 +15,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { PAGE_OUT_DIR, PAGE_SRC_DIR, SCRIPT_FILE, STYLE_FILE } from './client.js';
+import { PAGE_OUT_DIR, PAGE_SRC_DIR, SCRIPT_FILE, STYLE_FILE } from './page-assets.js';
 
 /** The module the page starts with. */
 export const ENTRY = './main.mjs';

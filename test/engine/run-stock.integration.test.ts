@@ -9,7 +9,7 @@ import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { stockBuild } from '../../harness/build/build.js';
+import { stockBuild } from '../../harness/builder/build.js';
 import { ContainerSession } from '../../harness/docker/containers.js';
 import { connectEngine } from '../../harness/docker/engine.js';
 import { ensureSuiteImages } from '../../harness/docker/images.js';

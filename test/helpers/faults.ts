@@ -13,7 +13,7 @@ import { basename, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa, type ResultPromise } from 'execa';
 import type { Test } from 'tap';
-import { resolveSource } from '../../harness/build/sources.js';
+import { resolveSource } from '../../harness/builder/sources.js';
 import type { ExpectRuleDoc, MatrixDoc } from '../../harness/matrix/schema.js';
 import type { Results } from '../../harness/model/results.js';
 import { silentLog } from '../../harness/util/log.js';

@@ -19,7 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import t, { type Test } from 'tap';
-import { verifyEntry } from '../../harness/build/glibc.js';
+import { verifyEntry } from '../../harness/builder/glibc.js';
 import { filesUnder, sha256File, treeDigests, treeSize } from '../../harness/cache/digest.js';
 import { makeEntry, publishFile, writeWhole } from '../../harness/cache/entry.js';
 import { gcCache, listCache } from '../../harness/cache/gc.js';

@@ -7,8 +7,8 @@ import {
   sha256Files,
   sourceVersions,
   upstreamVersion,
-} from '../../harness/build/debian.js';
-import { classifyLine } from '../../harness/build/recipe.js';
+} from '../../harness/builder/debian.js';
+import { classifyLine } from '../../harness/builder/recipe.js';
 
 t.test("dpkg's version order", async (t) => {
   const lt: [string, string][] = [

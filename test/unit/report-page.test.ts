@@ -8,7 +8,6 @@ import t from 'tap';
 import { compareRuns, VERDICT_HELP, VERDICTS } from '../../harness/compare/compare.js';
 import { cellId } from '../../harness/model/cell.js';
 import type { CellResult, Results } from '../../harness/model/results.js';
-import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/client.js';
 import {
   CELL_KEYS,
   capTail,
@@ -26,6 +25,7 @@ import {
   REPORT_DATA_VERSION,
   reasonOf,
 } from '../../harness/report/page/decode.mjs';
+import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/page-assets.js';
 import { bundleScript, bundleStyle } from '../../harness/report/page-build.js';
 import { cloneResults, generateResults, summarize, withObservers } from '../../harness/report/synthetic.js';
 

@@ -5,7 +5,6 @@ import t from 'tap';
 import { Parser } from 'tap-parser';
 import { cellId } from '../../harness/model/cell.js';
 import type { CellResult, Results } from '../../harness/model/results.js';
-import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/client.js';
 import {
   CELL_KEYS,
   capTail,
@@ -19,6 +18,7 @@ import {
 import { jsonForScript, renderReport } from '../../harness/report/html.js';
 import { toJUnit } from '../../harness/report/junit.js';
 import { expandTemplate } from '../../harness/report/page/decode.mjs';
+import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/page-assets.js';
 import {
   cloneResults,
   generateResults,
