@@ -2,6 +2,8 @@
  * The probe plan of one container: which processes to start for a set of cells, and the shell script
  * that starts them. Pure: the probe suite's invocation table (probes/stages.json) comes in as data.
  */
+
+import { quote } from 'zx';
 import type { ClientDef, Link, ScenarioDef } from '../model/catalogue.js';
 
 /** probes/stages.json: stage -> link -> how to start the process that reaches that stage. */
@@ -29,24 +31,9 @@ export interface Invocation {
 export const IN_CONTAINER = { bin: '/rm/bin', out: '/rm/out', clients: '/rm/clients' } as const;
 export const OBSERVATION_FD = 63;
 
-/** Quotes a word for bash: words of safe characters stay readable, others get $'...' quoting. */
+/** Quotes a word for bash: words of safe characters stay readable, others get zx's $'...' quoting. */
 export function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : ansiCQuote(s);
-}
-
-/** bash's $'...' form, as zx's quote() writes it (zx itself takes about 0.1 s to load). */
-function ansiCQuote(s: string): string {
-  if (s === '') return "$''";
-  const escaped = s
-    .replace(/\\/g, '\\\\')
-    .replace(/'/g, "\\'")
-    .replace(/\f/g, '\\f')
-    .replace(/\n/g, '\\n')
-    .replace(/\r/g, '\\r')
-    .replace(/\t/g, '\\t')
-    .replace(/\v/g, '\\v')
-    .replace(/\0/g, '\\0');
-  return `$'${escaped}'`;
+  return /^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : quote(s);
 }
 
 function expand(s: string): string {
