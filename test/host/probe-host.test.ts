@@ -1,6 +1,6 @@
 /**
  * Builds the probes on this host and runs every stage of probes/stages.json.
- * Expectations come from shared/docs/rseq-glibc-background.md for a Debian 12 host
+ * Expectations come from the source reading in docs/source-reading.md for a Debian 12 host
  * (glibc 2.36-9+debN, the 'bookworm' image): registration before every stage of a
  * dynamic program, static IFUNC resolvers before registration, no registration in a
  * vfork child, __rseq_size 20 (Debian's patch), the tunable turning it all off.
