@@ -2,7 +2,7 @@
  * Compiling the probe suite against a build, and running a container's worth of probes.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { constants } from 'node:os';
+import { availableParallelism, constants } from 'node:os';
 import { basename, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../builder/build.js';
 import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
@@ -100,6 +100,9 @@ export interface ProbeCellOutput {
   straceReason?: string;
 }
 
+/** Probe containers this process is running now: another may run two invocations at a time only on a free core. */
+let probeContainers = 0;
+
 function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
@@ -175,7 +178,17 @@ export async function runProbes(opts: {
   }
   if (invocations.length === 0) return results;
   await mkdir(workDir, { recursive: true });
-  await writeFile(join(workDir, 'run.sh'), runnerScript(invocations, timeoutSec), { mode: 0o755 });
+  // Two invocations at a time when a core is free for the second (no other probe container of this run).
+  const parallel = availableParallelism() - probeContainers >= 2 ? 2 : 1;
+  probeContainers++;
+  try {
+    await writeFile(join(workDir, 'run.sh'), runnerScript(invocations, timeoutSec, { parallel }), {
+      mode: 0o755,
+    });
+  } catch (e) {
+    probeContainers--;
+    throw e;
+  }
   const seccomp = scenario.seccompRseqErrno ? seccompProfile(scenario.seccompRseqErrno) : undefined;
   const clientBinds =
     needsClientImage && clients?.binDir ? [`${clients.binDir}:${IN_CONTAINER.clients}:ro`] : [];
@@ -185,21 +198,25 @@ export async function runProbes(opts: {
     30,
   );
   timer.add('probe-plan', opts.group, planStart, timer.now());
-  const r = await session.run({
-    image: needsClientImage && clients?.image ? clients.image : build.image,
-    cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
-    binds: [
-      `${binDir}:${IN_CONTAINER.bin}:ro`,
-      `${workDir}:${IN_CONTAINER.out}`,
-      ...clientBinds,
-      ...build.binds,
-    ],
-    network: 'none',
-    ...(seccomp ? { seccompProfile: seccomp } : {}),
-    timeoutMs: budgetSec * 1000,
-    purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
-    ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
-  });
+  const r = await session
+    .run({
+      image: needsClientImage && clients?.image ? clients.image : build.image,
+      cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
+      binds: [
+        `${binDir}:${IN_CONTAINER.bin}:ro`,
+        `${workDir}:${IN_CONTAINER.out}`,
+        ...clientBinds,
+        ...build.binds,
+      ],
+      network: 'none',
+      ...(seccomp ? { seccompProfile: seccomp } : {}),
+      timeoutMs: budgetSec * 1000,
+      purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
+      ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
+    })
+    .finally(() => {
+      probeContainers--;
+    });
   const readStart = timer.now();
   const statusText = await readFile(join(workDir, 'status.tsv'), 'utf8').catch(() => '');
   const status = parseStatus(statusText);

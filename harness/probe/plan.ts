@@ -103,13 +103,17 @@ export function tracedDisplay(inv: Invocation): string {
  * strace itself: status id `<id>.strace`, files obs/<id>.strace (the log), obs/<id>.strace.jsonl (its
  * observation lines) and obs/<id>.strace.stderr. Without strace in the image nothing is traced and
  * `strace.version` is not written.
+ * With `parallel` 2, two probe invocations (each its plain run, then its traced one) run at a time
+ * (bash 4.3 and later: `wait -n`; an older bash runs them one by one); an invocation that is not traced
+ * (a client) or has its own time limit runs alone, once those before it have ended.
  */
 export function runnerScript(
   invocations: readonly Invocation[],
   timeoutSec: number,
-  opts: { strace?: boolean } = {},
+  opts: { strace?: boolean; parallel?: number } = {},
 ): string {
   const strace = opts.strace ?? true;
+  const parallel = Math.max(1, Math.floor(opts.parallel ?? 1));
   const lines = [
     '#!/bin/bash',
     '# Written by rseq-matrix: runs the probes of one container. See docs/probe-protocol.md.',
@@ -149,16 +153,35 @@ export function runnerScript(
       `  printf '%s\\t%s\\t%s\\t%s\\n' "$id" "$rc" "$s" "$e" >> "$out/status.tsv"`,
       '}',
     );
+  if (parallel > 1)
+    lines.push(
+      `slots=${parallel}`,
+      '(( BASH_VERSINFO[0] * 100 + BASH_VERSINFO[1] >= 403 )) || slots=1',
+      'running=0',
+      // A free slot: with all taken, wait for one job to end.
+      'slot() {',
+      '  if [ "$running" -ge "$slots" ]; then',
+      '    if [ "$slots" -gt 1 ]; then wait -n; running=$((running - 1)); else wait; running=0; fi',
+      '  fi',
+      '  running=$((running + 1))',
+      '}',
+      // Every job ended: what runs next runs alone.
+      'alone() { wait; running=0; }',
+    );
   for (const inv of invocations) {
     const env = Object.entries(inv.env).map(([k, v]) => shellQuote(`${k}=${v}`));
     const limit = inv.timeoutSec ? `T=${Math.ceil(inv.timeoutSec)} ` : '';
-    lines.push(`${limit}probe ${shellQuote(inv.id)} ${[...env, ...inv.argv.map(shellQuote)].join(' ')}`);
+    const plain = `${limit}probe ${shellQuote(inv.id)} ${[...env, ...inv.argv.map(shellQuote)].join(' ')}`;
+    let traced: string | undefined;
     if (strace && inv.trace !== false) {
       const e = Object.entries(inv.env).flatMap(([k, v]) => ['-E', shellQuote(`${k}=${v}`)]);
-      lines.push(`traced ${shellQuote(tracedId(inv.id))} ${[...e, ...inv.argv.map(shellQuote)].join(' ')}`);
+      traced = `traced ${shellQuote(tracedId(inv.id))} ${[...e, ...inv.argv.map(shellQuote)].join(' ')}`;
     }
+    if (parallel > 1 && inv.trace !== false && !inv.timeoutSec)
+      lines.push(`slot; { ${plain}${traced ? `; ${traced}` : ''}; } &`);
+    else lines.push(...(parallel > 1 ? ['alone'] : []), plain, ...(traced ? [traced] : []));
   }
-  lines.push('exit 0', '');
+  lines.push(...(parallel > 1 ? ['wait'] : []), 'exit 0', '');
   return lines.join('\n');
 }
 

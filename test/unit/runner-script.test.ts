@@ -1,10 +1,13 @@
-/** The runner script's clock, run here with bash: its stamps without date(1), and with it where bash is older. */
+/**
+ * The runner script's clock and scheduling, run here with bash: its stamps without date(1) (and with it
+ * where bash is older), and two invocations at a time.
+ */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { parseStatus, runnerScript } from '../../harness/probe/plan.js';
+import { type Invocation, parseStatus, runnerScript } from '../../harness/probe/plan.js';
 
 /** A PATH holding only the given tools. */
 function pathWith(dir: string, tools: readonly string[]): string {
@@ -62,4 +65,73 @@ t.test('the script forks no date(1) per invocation where bash has $EPOCHREALTIME
   const s = runnerScript([{ id: 'a', argv: ['true'], env: {}, display: '' }], 5);
   const body = s.slice(s.indexOf('probe() {'));
   t.notMatch(body.replace(/stamp\(\) \{ printf -v "\$1" %s "\$\(date \+%s%N\)"; \}/, ''), /\$\(date/);
+});
+
+const sleeps = (id: string, sec: number): Invocation => ({
+  id,
+  argv: ['/bin/bash', '-c', `sleep ${sec}; echo ${id} >&63`],
+  env: {},
+  display: '',
+});
+
+t.test(
+  'parallel 2: two invocations at a time, each still run plain then traced; every status line',
+  async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'rm-runner-'));
+    const invs = ['a', 'b', 'c', 'd'].map((id) => sleeps(id, 0.4));
+    const script = runnerScript(invs, 5, { strace: false, parallel: 2 });
+    t.match(script, /^slot; \{ probe a .*; \} &$/m);
+    const { before, after, status } = run(script, dir);
+    t.same([...status.keys()].sort(), ['a', 'b', 'c', 'd']);
+    for (const id of ['a', 'b', 'c', 'd']) {
+      t.equal(status.get(id)?.rc, 0);
+      t.equal(readFileSync(join(dir, 'obs', `${id}.jsonl`), 'utf8'), `${id}\n`);
+    }
+    // One by one: 1.6 s; two at a time: 0.8 s.
+    t.ok(after - before < 1400, `four 0.4 s invocations two at a time took ${after - before} ms`);
+    const a = status.get('a');
+    const b = status.get('b');
+    t.ok(a && b && b.startEpochMs < a.endEpochMs, 'a and b overlap');
+  },
+);
+
+t.test('parallel 2: a client (not traced) or an invocation with its own limit runs alone', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-runner-'));
+  const client = { ...sleeps('client', 0.3), trace: false };
+  const long = { ...sleeps('long', 0.3), timeoutSec: 20 };
+  const script = runnerScript([sleeps('a', 0.3), client, sleeps('b', 0.3), long, sleeps('c', 0.3)], 5, {
+    strace: false,
+    parallel: 2,
+  });
+  const { status } = run(script, dir);
+  const st = (id: string) => status.get(id) as NonNullable<ReturnType<typeof status.get>>;
+  t.same([...status.keys()].sort(), ['a', 'b', 'c', 'client', 'long']);
+  t.ok(st('client').startEpochMs >= st('a').endEpochMs, 'the client starts after a ended');
+  t.ok(st('b').startEpochMs >= st('client').endEpochMs, 'b starts after the client ended');
+  t.ok(st('long').startEpochMs >= st('b').endEpochMs, 'the long one starts after b ended');
+  t.ok(st('c').startEpochMs >= st('long').endEpochMs);
+});
+
+t.test('parallel 2 where bash has no wait -n: one at a time, all run', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-runner-'));
+  const script = runnerScript(
+    ['a', 'b', 'c'].map((id) => sleeps(id, 0.2)),
+    5,
+    {
+      strace: false,
+      parallel: 2,
+    },
+  ).replace(/^\(\( BASH_VERSINFO.*$/m, 'slots=1');
+  t.match(script, /^slots=1$/m);
+  const { status } = run(script, dir);
+  const st = (id: string) => status.get(id) as NonNullable<ReturnType<typeof status.get>>;
+  t.same([...status.keys()].sort(), ['a', 'b', 'c']);
+  t.ok(st('b').startEpochMs >= st('a').endEpochMs && st('c').startEpochMs >= st('b').endEpochMs);
+});
+
+t.test('parallel 2 with strace: the traced run follows its plain run in the same job', async (t) => {
+  const script = runnerScript([sleeps('a', 0)], 5, { parallel: 2 });
+  t.match(script, /^slot; \{ probe a .*; traced a\.strace .*; \} &$/m);
+  t.match(script, /\nwait\nexit 0\n$/);
+  t.notMatch(runnerScript([sleeps('a', 0)], 5), /slot|wait/, 'one at a time: no jobs');
 });
