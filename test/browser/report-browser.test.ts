@@ -4,23 +4,19 @@
  * 10,000-cell report takes to render. /usr/bin/chromium is a prerequisite (test/helpers/prereq.ts):
  * without it the file is skipped, or fails under CI=true.
  */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import t from 'tap';
 import type { CellResult, Results } from '../../harness/model/results.js';
 import { renderReport } from '../../harness/report/html.js';
 import { cloneResults, largeResults, summarize, withObservers } from '../../harness/report/synthetic.js';
+import { CHROMIUM, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { requireFilePrereq } from '../helpers/prereq.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-requireFilePrereq(
-  t,
-  CHROMIUM,
-  existsSync(CHROMIUM) ? false : "it does not exist (install Debian's chromium: apt-get install -y chromium)",
-);
+requireFilePrereq(t, CHROMIUM, chromiumMissing());
 
 const small = JSON.parse(
   readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
@@ -52,19 +48,7 @@ function baselineOf(r: Results): Results {
 
 let browser: Browser;
 t.before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 t.teardown(async () => {
   await browser?.close();

@@ -11,19 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { execa } from 'execa';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import t from 'tap';
 import { Parser } from 'tap-parser';
 import type { CellResult, Results } from '../../harness/model/results.js';
+import { CHROMIUM, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { runCli } from '../helpers/cli.js';
 import { requireFilePrereq } from '../helpers/prereq.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-requireFilePrereq(
-  t,
-  CHROMIUM,
-  existsSync(CHROMIUM) ? false : "it does not exist (install Debian's chromium: apt-get install -y chromium)",
-);
+requireFilePrereq(t, CHROMIUM, chromiumMissing());
 
 const tmp = mkdtempSync(join(tmpdir(), 'rm-report-real-'));
 t.teardown(() => rmSync(tmp, { recursive: true, force: true }));
@@ -43,19 +39,7 @@ const results = JSON.parse(readFileSync(resultsFile, 'utf8')) as Results;
 
 let browser: Browser;
 t.before(async () => {
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  browser = await launchChromium();
 });
 t.teardown(() => browser?.close());
 
