@@ -18,7 +18,7 @@ import type { Matrix } from '../matrix/validate.js';
 import { isClientStage, scenarioDef, stageDef } from '../model/catalogue.js';
 import type { BuildResult, CellResult } from '../model/results.js';
 import { compileClients, prepareClients } from '../probe/clients.js';
-import { type ClientSetup, compileProbes, ProbeError, type ProbePart, runProbes } from '../probe/execute.js';
+import { type ClientSetup, compileProbes, ProbeError, runProbes } from '../probe/execute.js';
 import type { InvocationTable } from '../probe/plan.js';
 import { errorMessage, HostError, isNoSpace } from '../util/errors.js';
 import { IMAGES_DIR, PROBES_DIR } from '../util/paths.js';
@@ -156,25 +156,13 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
     for (const cell of todo) ctx.record(cell, { ...judge(cell, { failure: reason }), logTail });
     return;
   }
-  // Scenarios that share a seccomp profile share a container (one part each, in its own folder).
-  const batches = new Map<string, (ProbePart & { cells: PlannedCell[] })[]>();
-  for (const sid of new Set(todo.map((c) => c.scenario))) {
+  const scenarios = [...new Set(todo.map((c) => c.scenario))];
+  for (const sid of scenarios) {
+    if (ctx.stopping() || ctx.engineLost()) return;
     const known = scenarioDef(sid);
     const scenario = known && ctx.probeEnv ? { ...known, env: { ...known.env, ...ctx.probeEnv } } : known;
+    const these = todo.filter((c) => c.scenario === sid);
     if (!scenario) continue;
-    const part = {
-      scenario,
-      cells: todo.filter((c) => c.scenario === sid),
-      workDir: join(ctx.outDir, 'work', `${first.glibc}--${first.variant}`, sid),
-    };
-    const profile = scenario.seccompRseqErrno ?? '';
-    batches.set(profile, [...(batches.get(profile) ?? []), part]);
-  }
-  for (const [head, ...more] of batches.values()) {
-    if (ctx.stopping() || ctx.engineLost()) return;
-    if (!head) continue;
-    const these = [head, ...more].flatMap((p) => p.cells);
-    const names = [head, ...more].map((p) => p.scenario.id).join('+');
     const t0 = Date.now();
     let outputs: Awaited<ReturnType<typeof runProbes>>;
     try {
@@ -182,10 +170,9 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
         session: ctx.session,
         build,
         binDir,
-        workDir: head.workDir,
-        scenario: head.scenario,
-        cells: head.cells,
-        ...(more.length ? { more } : {}),
+        workDir: join(ctx.outDir, 'work', `${first.glibc}--${first.variant}`, sid),
+        scenario,
+        cells: these,
         table: ctx.table,
         timeoutSec: matrix.doc.options?.probeTimeout ?? 10,
         ...(clients ? { clients } : {}),
@@ -195,12 +182,12 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
     } catch (e) {
       if (ctx.stopping()) return;
       await ctx.engineGone(e);
-      const reason = `probe container for ${label} ${names}: ${errorMessage(e)}`;
+      const reason = `probe container for ${label} ${sid}: ${errorMessage(e)}`;
       for (const cell of these)
         ctx.record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
       continue;
     }
-    ctx.buildContext.log.info(`probed ${label} ${names}: ${these.length} cells in ${Date.now() - t0} ms`);
+    ctx.buildContext.log.info(`probed ${label} ${sid}: ${these.length} cells in ${Date.now() - t0} ms`);
     timer.timeSync('judge-journal', label, () => {
       for (const cell of these) {
         const out = outputs.get(cell.id);

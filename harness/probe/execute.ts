@@ -22,7 +22,7 @@ import {
   type InvocationTable,
   invocationFor,
   parseStatus,
-  partsScript,
+  runnerScript,
   type StatusLine,
   tracedDisplay,
   tracedId,
@@ -107,20 +107,7 @@ function signalName(n: number): string {
   return Object.entries(constants.signals).find(([, v]) => v === n)?.[0] ?? `signal ${n}`;
 }
 
-/** Cells of one scenario to probe, and the folder their run writes to. */
-export interface ProbePart {
-  scenario: ScenarioDef;
-  cells: readonly ProbeCellInput[];
-  workDir: string;
-}
-
-type Planned = Invocation & { cell: string; stage: string; renameTo?: string };
-
-/**
- * Runs the probes of many cells of one build and scenario in a single container; with `more`, the
- * cells of other scenarios of the same seccomp profile too, each part in its own folder, one after the
- * other (plan.ts partsScript).
- */
+/** Runs the probes of many cells of one build and scenario in a single container. */
 export async function runProbes(opts: {
   session: ContainerSession;
   build: ReadyBuild;
@@ -128,8 +115,6 @@ export async function runProbes(opts: {
   workDir: string;
   scenario: ScenarioDef;
   cells: readonly ProbeCellInput[];
-  /** Further parts for the same container: their scenarios must have the first one's seccomp profile. */
-  more?: readonly ProbePart[];
   table: InvocationTable;
   timeoutSec: number;
   clients?: ClientSetup;
@@ -137,86 +122,13 @@ export async function runProbes(opts: {
   timer?: Timer;
   group?: string;
 }): Promise<Map<string, ProbeCellOutput>> {
-  const { session, build, binDir, scenario, table, timeoutSec, clients } = opts;
+  const { session, build, binDir, workDir, scenario, cells, table, timeoutSec, clients } = opts;
   const timer = opts.timer ?? NO_TIMING;
   const planStart = timer.now();
   const results = new Map<string, ProbeCellOutput>();
-  const all: ProbePart[] = [{ scenario, cells: opts.cells, workDir: opts.workDir }, ...(opts.more ?? [])];
-  for (const p of all)
-    if ((p.scenario.seccompRseqErrno ?? null) !== (scenario.seccompRseqErrno ?? null))
-      throw new Error(`scenarios ${scenario.id} and ${p.scenario.id} need different seccomp profiles`);
-  const parts: (ProbePart & { invocations: Planned[] })[] = [];
+  const invocations: (Invocation & { cell: string; stage: string; renameTo?: string })[] = [];
   let needsClientImage = false;
-  for (const p of all) {
-    const planned = await planPart(p, table, timeoutSec, clients, results);
-    needsClientImage ||= planned.needsClientImage;
-    if (planned.invocations.length) parts.push({ ...p, invocations: planned.invocations });
-  }
-  if (parts.length === 0) return results;
-  const first = parts[0] as (typeof parts)[number];
-  const several = parts.length > 1;
-  for (const p of parts) await mkdir(p.workDir, { recursive: true });
-  // Two invocations at a time when a core is free for the second (no other probe container of this run).
-  const parallel = availableParallelism() - probeContainers >= 2 ? 2 : 1;
-  probeContainers++;
-  try {
-    const script = partsScript(
-      parts.map((p) => p.invocations),
-      timeoutSec,
-      { parallel },
-    );
-    await writeFile(join(first.workDir, 'run.sh'), script, { mode: 0o755 });
-  } catch (e) {
-    probeContainers--;
-    throw e;
-  }
-  const seccomp = scenario.seccompRseqErrno ? seccompProfile(scenario.seccompRseqErrno) : undefined;
-  const clientBinds =
-    needsClientImage && clients?.binDir ? [`${clients.binDir}:${IN_CONTAINER.clients}:ro`] : [];
-  // Each invocation runs twice (untraced, then under strace) unless it says otherwise.
-  const budgetSec = parts
-    .flatMap((p) => p.invocations)
-    .reduce((s, inv) => s + (inv.trace === false ? 1 : 2) * ((inv.timeoutSec ?? timeoutSec) + 3), 30);
-  timer.add('probe-plan', opts.group, planStart, timer.now());
-  const r = await session
-    .run({
-      image: needsClientImage && clients?.image ? clients.image : build.image,
-      cmd: ['/bin/bash', several ? `${IN_CONTAINER.parts}/0/run.sh` : `${IN_CONTAINER.out}/run.sh`],
-      binds: [
-        `${binDir}:${IN_CONTAINER.bin}:ro`,
-        ...(several
-          ? parts.map((p, k) => `${p.workDir}:${IN_CONTAINER.parts}/${k}`)
-          : [`${first.workDir}:${IN_CONTAINER.out}`]),
-        ...clientBinds,
-        ...build.binds,
-      ],
-      network: 'none',
-      ...(seccomp ? { seccompProfile: seccomp } : {}),
-      timeoutMs: budgetSec * 1000,
-      purpose: `probe ${build.glibc}/${build.variant} ${parts.map((p) => p.scenario.id).join('+')}`,
-      ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
-    })
-    .finally(() => {
-      probeContainers--;
-    });
-  const readStart = timer.now();
-  for (const p of parts) await readPart(p, p.invocations, r, build, results, timer, opts.group);
-  timer.add('probe-read', opts.group, readStart, timer.now());
-  return results;
-}
-
-/** A part's invocations; the cells that cannot run get their failure in `results`. */
-async function planPart(
-  part: ProbePart,
-  table: InvocationTable,
-  timeoutSec: number,
-  clients: ClientSetup | undefined,
-  results: Map<string, ProbeCellOutput>,
-): Promise<{ invocations: Planned[]; needsClientImage: boolean }> {
-  const { scenario } = part;
-  const invocations: Planned[] = [];
-  let needsClientImage = false;
-  for (const c of part.cells) {
+  for (const c of cells) {
     const client = stageDef(c.stage)?.client;
     if (client) {
       const fail = (failure: string, logTail?: string) =>
@@ -264,23 +176,51 @@ async function planPart(
     }
     invocations.push({ ...inv, id: `${c.link}-${c.stage}`, cell: c.id, stage: c.stage });
   }
-  return { invocations, needsClientImage };
-}
-
-/** What a part's processes left in its folder, judged per cell into `results`. */
-async function readPart(
-  part: ProbePart,
-  invocations: readonly Planned[],
-  r: Awaited<ReturnType<ContainerSession['run']>>,
-  build: ReadyBuild,
-  results: Map<string, ProbeCellOutput>,
-  timer: Timer,
-  group: string | undefined,
-): Promise<void> {
-  const { workDir } = part;
+  if (invocations.length === 0) return results;
+  await mkdir(workDir, { recursive: true });
+  // Two invocations at a time when a core is free for the second (no other probe container of this run).
+  const parallel = availableParallelism() - probeContainers >= 2 ? 2 : 1;
+  probeContainers++;
+  try {
+    await writeFile(join(workDir, 'run.sh'), runnerScript(invocations, timeoutSec, { parallel }), {
+      mode: 0o755,
+    });
+  } catch (e) {
+    probeContainers--;
+    throw e;
+  }
+  const seccomp = scenario.seccompRseqErrno ? seccompProfile(scenario.seccompRseqErrno) : undefined;
+  const clientBinds =
+    needsClientImage && clients?.binDir ? [`${clients.binDir}:${IN_CONTAINER.clients}:ro`] : [];
+  // Each invocation runs twice (untraced, then under strace) unless it says otherwise.
+  const budgetSec = invocations.reduce(
+    (s, inv) => s + (inv.trace === false ? 1 : 2) * ((inv.timeoutSec ?? timeoutSec) + 3),
+    30,
+  );
+  timer.add('probe-plan', opts.group, planStart, timer.now());
+  const r = await session
+    .run({
+      image: needsClientImage && clients?.image ? clients.image : build.image,
+      cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
+      binds: [
+        `${binDir}:${IN_CONTAINER.bin}:ro`,
+        `${workDir}:${IN_CONTAINER.out}`,
+        ...clientBinds,
+        ...build.binds,
+      ],
+      network: 'none',
+      ...(seccomp ? { seccompProfile: seccomp } : {}),
+      timeoutMs: budgetSec * 1000,
+      purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
+      ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
+    })
+    .finally(() => {
+      probeContainers--;
+    });
+  const readStart = timer.now();
   const statusText = await readFile(join(workDir, 'status.tsv'), 'utf8').catch(() => '');
   const status = parseStatus(statusText);
-  if (timer.enabled) recordProcesses(timer, group, status, invocations);
+  if (timer.enabled) recordProcesses(timer, opts.group, status, invocations);
   const straceVersion = (await readFile(join(workDir, 'strace.version'), 'utf8').catch(() => ''))
     .split('\n')[0]
     ?.trim();
@@ -334,6 +274,8 @@ async function readPart(
       run,
     });
   }
+  timer.add('probe-read', opts.group, readStart, timer.now());
+  return results;
 }
 
 /** Each process of status.tsv as a span: `probe` (untraced), `strace` (its traced run) or `client`. */

@@ -28,13 +28,7 @@ export interface Invocation {
 }
 
 /** Where things are inside a probe container. */
-export const IN_CONTAINER = {
-  bin: '/rm/bin',
-  out: '/rm/out',
-  clients: '/rm/clients',
-  /** A container of several parts (partsScript): part K's folder, which /rm/out points to while K runs. */
-  parts: '/rm/parts',
-} as const;
+export const IN_CONTAINER = { bin: '/rm/bin', out: '/rm/out', clients: '/rm/clients' } as const;
 export const OBSERVATION_FD = 63;
 
 /** Quotes a word for bash: words of safe characters stay readable, others get zx's $'...' quoting. */
@@ -118,21 +112,6 @@ export function runnerScript(
   timeoutSec: number,
   opts: { strace?: boolean; parallel?: number } = {},
 ): string {
-  return partsScript([invocations], timeoutSec, opts);
-}
-
-/**
- * The runner script of a container that runs several parts one after the other (scenarios that share
- * its seccomp profile), each with its own folder: part K's is mounted at /rm/parts/K, and /rm/out is a
- * symlink to it while K runs (the jobs of the part before have ended), so that every command, the
- * displayed ones included, names /rm/out as in a container of one part. With one part the script is
- * runnerScript's: /rm/out is the folder itself.
- */
-export function partsScript(
-  parts: readonly (readonly Invocation[])[],
-  timeoutSec: number,
-  opts: { strace?: boolean; parallel?: number } = {},
-): string {
   const strace = opts.strace ?? true;
   const parallel = Math.max(1, Math.floor(opts.parallel ?? 1));
   const lines = [
@@ -140,6 +119,8 @@ export function partsScript(
     '# Written by rseq-matrix: runs the probes of one container. See docs/probe-protocol.md.',
     'set -u',
     `out=${IN_CONTAINER.out}`,
+    'mkdir -p "$out/obs"',
+    ': > "$out/status.tsv"',
     // The clock in nanoseconds since the epoch, read without a fork where bash has $EPOCHREALTIME (5.0
     // and later: seconds and six digits of microseconds), else from date(1).
     `if [ -n "\${EPOCHREALTIME:-}" ]; then`,
@@ -160,6 +141,7 @@ export function partsScript(
   if (strace)
     lines.push(
       'has_strace=0',
+      'if command -v strace >/dev/null 2>&1 && strace -V > "$out/strace.version" 2>&1; then has_strace=1; else rm -f "$out/strace.version"; fi',
       'traced() {',
       '  id=$1; shift',
       '  [ "$has_strace" = 1 ] || return 0',
@@ -186,28 +168,6 @@ export function partsScript(
       // Every job ended: what runs next runs alone.
       'alone() { wait; running=0; }',
     );
-  for (const [k, invocations] of parts.entries()) {
-    if (parts.length > 1) {
-      // The jobs of the part before write through /rm/out: they end before it points elsewhere.
-      if (k > 0) lines.push(parallel > 1 ? 'alone' : 'wait');
-      lines.push(`ln -sfn ${IN_CONTAINER.parts}/${k} "$out"`);
-    }
-    lines.push('mkdir -p "$out/obs"', ': > "$out/status.tsv"');
-    if (strace)
-      lines.push(
-        'if command -v strace >/dev/null 2>&1 && strace -V > "$out/strace.version" 2>&1; then has_strace=1; else has_strace=0; rm -f "$out/strace.version"; fi',
-      );
-    lines.push(...invocationLines(invocations, { strace, parallel }));
-  }
-  lines.push(...(parallel > 1 ? ['wait'] : []), 'exit 0', '');
-  return lines.join('\n');
-}
-
-function invocationLines(
-  invocations: readonly Invocation[],
-  { strace, parallel }: { strace: boolean; parallel: number },
-): string[] {
-  const lines: string[] = [];
   for (const inv of invocations) {
     const env = Object.entries(inv.env).map(([k, v]) => shellQuote(`${k}=${v}`));
     const limit = inv.timeoutSec ? `T=${Math.ceil(inv.timeoutSec)} ` : '';
@@ -221,7 +181,8 @@ function invocationLines(
       lines.push(`slot; { ${plain}${traced ? `; ${traced}` : ''}; } &`);
     else lines.push(...(parallel > 1 ? ['alone'] : []), plain, ...(traced ? [traced] : []));
   }
-  return lines;
+  lines.push(...(parallel > 1 ? ['wait'] : []), 'exit 0', '');
+  return lines.join('\n');
 }
 
 export interface StatusLine {

@@ -3,11 +3,11 @@
  * where bash is older), and two invocations at a time.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { type Invocation, parseStatus, partsScript, runnerScript } from '../../harness/probe/plan.js';
+import { type Invocation, parseStatus, runnerScript } from '../../harness/probe/plan.js';
 
 /** A PATH holding only the given tools. */
 function pathWith(dir: string, tools: readonly string[]): string {
@@ -134,52 +134,4 @@ t.test('parallel 2 with strace: the traced run follows its plain run in the same
   t.match(script, /^slot; \{ probe a .*; traced a\.strace .*; \} &$/m);
   t.match(script, /\nwait\nexit 0\n$/);
   t.notMatch(runnerScript([sleeps('a', 0)], 5), /slot|wait/, 'one at a time: no jobs');
-});
-
-/** partsScript with /rm/parts and /rm/out moved under a temporary folder. */
-function runParts(parts: Invocation[][], opts: { parallel?: number; strace?: boolean }) {
-  const dir = mkdtempSync(join(tmpdir(), 'rm-parts-'));
-  for (const k of parts.keys()) mkdirSync(join(dir, 'parts', String(k)), { recursive: true });
-  const script = partsScript(parts, 5, opts)
-    .replaceAll('/rm/parts', join(dir, 'parts'))
-    .replace('out=/rm/out', `out=${join(dir, 'out')}`);
-  writeFileSync(join(dir, 'run.sh'), script);
-  execFileSync('/bin/bash', [join(dir, 'run.sh')]);
-  const status = (k: number) =>
-    parseStatus(readFileSync(join(dir, 'parts', String(k), 'status.tsv'), 'utf8'));
-  const obs = (k: number, id: string) =>
-    readFileSync(join(dir, 'parts', String(k), 'obs', `${id}.jsonl`), 'utf8');
-  return { dir, script, status, obs };
-}
-
-t.test('parts: each part writes to its own folder through /rm/out, one after the other', async (t) => {
-  for (const parallel of [1, 2]) {
-    const { script, status, obs } = runParts(
-      [
-        [sleeps('a', 0.1), sleeps('b', 0.1), sleeps('c', 0.1)],
-        [sleeps('a', 0.1), sleeps('d', 0.1)],
-      ],
-      { parallel, strace: false },
-    );
-    t.match(script, /^ln -sfn \/.*\/parts\/0 "\$out"$/m);
-    t.same([...status(0).keys()].sort(), ['a', 'b', 'c'], `parallel ${parallel}: part 0`);
-    t.same([...status(1).keys()].sort(), ['a', 'd'], `parallel ${parallel}: part 1`);
-    t.equal(obs(0, 'c'), 'c\n');
-    t.equal(obs(1, 'a'), 'a\n', 'the same id in two parts: two files');
-    const lastOf0 = Math.max(...[...status(0).values()].map((s) => s.endEpochMs));
-    const firstOf1 = Math.min(...[...status(1).values()].map((s) => s.startEpochMs));
-    t.ok(firstOf1 >= lastOf0, `parallel ${parallel}: part 1 starts once part 0 has ended`);
-  }
-});
-
-t.test('parts: strace.version in every part; one part is the one-container script', async (t) => {
-  const { status, dir } = runParts([[sleeps('a', 0)], [sleeps('b', 0)]], { parallel: 2 });
-  for (const k of [0, 1]) {
-    const has = existsSync(join(dir, 'parts', String(k), 'strace.version'));
-    const traced = [...status(k).keys()].some((id) => id.endsWith('.strace'));
-    t.equal(traced, has, `part ${k}: traced exactly when strace answered`);
-  }
-  const one = [sleeps('a', 0)];
-  t.equal(partsScript([one], 5, { parallel: 2 }), runnerScript(one, 5, { parallel: 2 }));
-  t.notMatch(runnerScript(one, 5), /ln -sfn/, 'one part: /rm/out is the folder itself');
 });
