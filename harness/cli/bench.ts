@@ -224,6 +224,9 @@ async function warmRun(matrix: string, extra: string[], how: { npx?: boolean } =
   return first.made ? runCli(matrix, extra, how) : first;
 }
 
+/** Milliseconds as the breakdown shows them: a tenth where they are few. */
+const msText = (ms: number) => ms.toFixed(ms < 10 ? 1 : 0);
+
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? 0;
 
 /** What bench.json keeps of the phase breakdown. */
@@ -466,7 +469,7 @@ async function main(): Promise<void> {
   if (previous?.at && breakdown) {
     process.stdout.write(
       slower.length
-        ? `phases more than 25 % slower than in the bench of ${previous.at}:\n${slower.map((p) => `  ${p.phase}: ${p.beforeMs.toFixed(0)} -> ${p.nowMs.toFixed(0)} ms busy (+${Number.isFinite(p.increase) ? (p.increase * 100).toFixed(0) : 'inf'} %)${p.nowMs < 50 ? ' (small: noise likely)' : ''}`).join('\n')}\n`
+        ? `phases more than 25 % slower than in the bench of ${previous.at}:\n${slower.map((p) => `  ${p.phase}: ${msText(p.beforeMs)} -> ${msText(p.nowMs)} ms busy (+${Number.isFinite(p.increase) ? (p.increase * 100).toFixed(0) : 'inf'} %)${p.nowMs < 50 ? ' (small: noise likely)' : ''}`).join('\n')}\n`
         : `no phase more than 25 % slower than in the bench of ${previous.at}\n`,
     );
   }
