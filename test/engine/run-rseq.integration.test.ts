@@ -4,13 +4,13 @@
  * from upstream. Cold, this builds glibc 2.36 once and each variant incrementally (with ccache);
  * the build tests before it usually leave 2.36 in the cache.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
+import { containersOf } from '../helpers/faults.js';
 import { pinnedMatrix } from '../helpers/pins.js';
 
 /**
@@ -145,11 +145,5 @@ t.test('matrices/rseq.yaml: every cell as its design predicts', async (t) => {
       status: 'pass',
       observed: { state: 'unavailable' },
     });
-  const left = execFileSync('docker', [
-    'ps',
-    '-aq',
-    '--filter',
-    `label=rseq-matrix.session=${results.run.id}`,
-  ]);
-  t.same(left.toString().trim(), '', 'no container of the run is left');
+  t.same(containersOf(results.run.id), [], 'no container of the run is left');
 });

@@ -3,13 +3,13 @@
  * `npm test` leaves out for time: built cold it costs about 12 minutes on 2 cores. Every cell as
  * predicted, glibc's own rseq tests passing in the build tree, and the run leaves no container.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
+import { containersOf } from '../helpers/faults.js';
 import { pinnedMatrix } from '../helpers/pins.js';
 
 t.test('matrices/rseq.yaml, the sid cells: every cell as predicted', async (t) => {
@@ -31,11 +31,5 @@ t.test('matrices/rseq.yaml, the sid cells: every cell as predicted', async (t) =
   const build = results.builds.find((b) => b.glibc === 'glibc-sid' && b.variant === 'upstream');
   t.equal(build?.status, 'ok', 'sid upstream built');
   t.comment(`glibc tests: ${JSON.stringify(build?.glibcTests)}`);
-  const left = execFileSync('docker', [
-    'ps',
-    '-aq',
-    '--filter',
-    `label=rseq-matrix.session=${results.run.id}`,
-  ]);
-  t.same(left.toString().trim(), '', 'no container of the run is left');
+  t.same(containersOf(results.run.id), [], 'no container of the run is left');
 });
