@@ -47,10 +47,13 @@ function baselineOf(r: Results): Results {
 }
 
 let browser: Browser;
+/** Each page's context is closed when the page is; the browser closes once they all have. */
+const contextsClosing: Promise<void>[] = [];
 t.before(async () => {
   browser = await launchChromium();
 });
 t.teardown(async () => {
+  await Promise.all(contextsClosing);
   await browser?.close();
 });
 
@@ -64,7 +67,7 @@ interface Watched {
 async function open(url: string, viewport = { width: 1440, height: 1000 }): Promise<Watched> {
   const context = await browser.newContext({ viewport, permissions: ['clipboard-read', 'clipboard-write'] });
   const page = await context.newPage();
-  page.on('close', () => void context.close());
+  page.on('close', () => contextsClosing.push(context.close()));
   const w: Watched = { page, errors: [], dialogs: [], requests: [] };
   page.on('console', (m) => {
     if (m.type() === 'error' || m.type() === 'warning') w.errors.push(`console ${m.type()}: ${m.text()}`);

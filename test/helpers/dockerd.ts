@@ -49,9 +49,15 @@ export class SecondEngine {
     return { version, api };
   }
 
-  /** Starts dockerd and waits (up to a minute) until it answers; throws with its log tail if it does not. */
+  /**
+   * Starts dockerd and waits (up to a minute) until it answers; throws with its log tail if it does not.
+   * A containerd that a killed dockerd left running is stopped first: the new dockerd would otherwise
+   * wait for that one's socket and give up ("timeout waiting for containerd to start"). The container
+   * shims stay, and the new containerd takes their containers over.
+   */
   async start(): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
+    await this.stopLeftContainerd();
     const fd = openSync(this.log, 'a');
     const child = spawn(
       this.dockerd,
@@ -92,17 +98,47 @@ export class SecondEngine {
   }
 
   /** Processes our dockerd's containerd left behind (container shims survive a SIGKILL of dockerd). */
-  private leftovers(): number[] {
+  private leftovers(only?: string): number[] {
     const pids: number[] = [];
     for (const p of readdirSync('/proc')) {
       if (!/^\d+$/.test(p)) continue;
       try {
+        if (only && readFileSync(`/proc/${p}/comm`, 'utf8').trim() !== only) continue;
         if (readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(this.exec)) pids.push(Number(p));
       } catch {
         /* gone meanwhile */
       }
     }
     return pids;
+  }
+
+  /** SIGTERM, then SIGKILL after 10 s, to a containerd of this engine's that outlived its dockerd. */
+  private async stopLeftContainerd(): Promise<void> {
+    const pids = this.leftovers('containerd');
+    const send = (sig: NodeJS.Signals) => {
+      for (const pid of pids)
+        try {
+          process.kill(pid, sig);
+        } catch {
+          /* gone */
+        }
+    };
+    if (pids.length) {
+      send('SIGTERM');
+      for (let i = 0; i < 20 && this.leftovers('containerd').length; i++) await sleep(500);
+      if (this.leftovers('containerd').length) send('SIGKILL');
+      for (let i = 0; i < 20 && this.leftovers('containerd').length; i++) await sleep(500);
+    }
+    // dockerd trusts containerd.pid while that pid exists: a containerd that died with its dockerd but
+    // was never reaped (a zombie, its parent gone) would be waited for until dockerd gives up.
+    const pidFile = join(this.exec, 'containerd', 'containerd.pid');
+    let pid = '';
+    try {
+      pid = readFileSync(pidFile, 'utf8').trim();
+    } catch {
+      return;
+    }
+    if (!/^\d+$/.test(pid) || !isLive(Number(pid), 'containerd')) rmSync(pidFile, { force: true });
   }
 
   /** Stops the engine, kills what it left running, unmounts what it left mounted, removes its folder. */
@@ -122,6 +158,18 @@ export class SecondEngine {
       .sort((a, b) => b.length - a.length);
     for (const m of mounts) await execa('umount', ['-l', m], { reject: false });
     rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Is `pid` a running process (not a zombie) whose command is `comm`? */
+function isLive(pid: number, comm: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return name === comm && state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
   }
 }
 
