@@ -11,6 +11,11 @@
 #
 # The client observer (client-observer.c) rides along: LD_PRELOAD libprobe-client.so for the shared
 # tests, linked in with --wrap=syscall for the static ones.
+#
+# Beside them, our own 2019-ABI client (client-rseq-2019.c, stage client:rseq-2019): OUT/shared/rseq-2019
+# and OUT/static/rseq-2019. It writes its own observation line (rseqprobe.c), so neither form links the
+# observer in; the harness still preloads libprobe-client.so into the shared one, where it stays inert
+# (it writes only for processes that carry the selftests' librseq).
 
 ifeq ($(strip $(OUT)),)
 $(error OUT=<dir> is required)
@@ -55,7 +60,8 @@ WRAP := -Wl,--wrap=syscall
 .PHONY: all
 all: $(OUT)/libprobe-client.so \
   $(addprefix $(OUT)/shared/,$(TESTS) run_param_test.sh) \
-  $(addprefix $(OUT)/static/,$(TESTS) run_param_test.sh)
+  $(addprefix $(OUT)/static/,$(TESTS) run_param_test.sh) \
+  $(OUT)/shared/rseq-2019 $(OUT)/static/rseq-2019
 
 $(OBJ) $(KHDR)/linux $(OUT)/shared $(OUT)/static:
 	mkdir -p $@
@@ -85,3 +91,12 @@ $(OUT)/static/%: $(OBJ)/client-observer.static.o $(OBJ)/rseqprobe.fs.o $(HEADERS
 
 $(OUT)/shared/run_param_test.sh $(OUT)/static/run_param_test.sh: $(SRC)/run_param_test.sh
 	mkdir -p $(@D) && cp $< $@ && chmod +x $@
+
+# The 2019-ABI client: explicit rules, so the selftests' patterns above do not apply. The dynamic one is
+# the toolchain's default executable (PIE); it defines __rseq_abi weakly, which ld exports because
+# libc.so of a 2019-ABI variant defines it too.
+R2019_CFLAGS := -std=gnu11 -O2 -g -Wall -I. $(PREFIX_CPPFLAGS)
+$(OUT)/shared/rseq-2019: client-rseq-2019.c rseqprobe.h $(OBJ)/rseqprobe.fs.o | $(OUT)/shared
+	@$(call logged,shared-rseq-2019,$(CC) $(R2019_CFLAGS) $(PREFIX_LINK) $(SHARED_RPATH) $(INTERP) $< $(OBJ)/rseqprobe.fs.o -o $@)
+$(OUT)/static/rseq-2019: client-rseq-2019.c rseqprobe.h $(OBJ)/rseqprobe.fs.o | $(OUT)/static
+	@$(call logged,static-rseq-2019,$(CC) -static $(R2019_CFLAGS) $(PREFIX_LINK) $< $(OBJ)/rseqprobe.fs.o -o $@)

@@ -106,6 +106,7 @@ static const char *const known_stages[] = {
 #ifdef RP_SHARED
     "ifunc-preload", "ifunc-dso", "audit-version", "audit-objopen", "audit-preinit", "preload-ctor",
     "preload-ctor-cycle", "dlopen-ctor", "dlmopen-ctor", "audit-activity", "audit-objsearch", "preload-thread",
+    "audit-symbind",
 #endif
 #ifdef RP_INITFIRST
     "initfirst-ctor",

@@ -10,7 +10,9 @@
 #include "rseqprobe.h"
 
 #if defined(__x86_64__)
+#define RP_NR_READ 0
 #define RP_NR_WRITE 1
+#define RP_NR_CLOSE 3
 #define RP_NR_MMAP 9
 #define RP_NR_RT_SIGACTION 13
 #define RP_NR_RT_SIGPROCMASK 14
@@ -20,9 +22,14 @@
 #define RP_NR_GETTID 186
 #define RP_NR_EXIT_GROUP 231
 #define RP_NR_TGKILL 234
+#define RP_NR_OPENAT 257
+#define RP_NR_RT_TGSIGQUEUEINFO 297
 #define RP_NR_RSEQ 334
 #define RP_ARCH_GET_FS 0x1003
 #elif defined(__aarch64__)
+#define RP_NR_OPENAT 56
+#define RP_NR_CLOSE 57
+#define RP_NR_READ 63
 #define RP_NR_WRITE 64
 #define RP_NR_EXIT_GROUP 94
 #define RP_NR_TGKILL 131
@@ -31,6 +38,7 @@
 #define RP_NR_GETPID 172
 #define RP_NR_GETTID 178
 #define RP_NR_MMAP 222
+#define RP_NR_RT_TGSIGQUEUEINFO 240
 #define RP_NR_RSEQ 293
 #else
 #error "rseqprobe supports x86_64 and aarch64 only"
@@ -184,6 +192,148 @@ long rp_raise(int sig) {
   return rp_errno_of(rp_sys6(RP_NR_TGKILL, pid, tid, sig, 0, 0, 0));
 }
 
+/* ---- the environment, read raw: the ptrace observer's stop and the test-only lie ---- */
+
+#define RP_AT_FDCWD (-100)
+#define RP_O_RDONLY 0
+#define RP_O_CLOEXEC 02000000
+
+/* What this module read of the process's initial environment (each module has its own copy;
+   threads and a vfork child that race here compute the same values). */
+static int rp_env_ready;
+static int rp_env_stop_sig;
+static char rp_env_stop_stage[72]; /* empty: stop at every stage */
+static char rp_env_fault[72];
+
+/* One key being looked for in a stream of NUL-separated NAME=VALUE entries. */
+struct rp_env_key {
+  const char *prefix; /* "NAME=" */
+  char *value;        /* where the value goes (NUL-terminated, cut at cap - 1) */
+  int cap;
+  int matching;
+  int found;
+  int len;
+};
+
+static void rp_env_byte(struct rp_env_key *k, long pos, char c) {
+  if (pos == 0) {
+    k->matching = 1;
+    k->len = 0;
+  }
+  if (!k->matching) return;
+  long plen = (long)rp_strlen(k->prefix);
+  if (c == 0) {
+    if (pos >= plen) {
+      k->found = 1;
+      k->value[k->len] = 0;
+    }
+    k->matching = 0;
+    return;
+  }
+  if (pos < plen) {
+    if (k->prefix[pos] != c) k->matching = 0;
+  } else if (k->len < k->cap - 1) {
+    k->value[k->len++] = c;
+  }
+}
+
+static void rp_env_load(void) {
+  if (__atomic_load_n(&rp_env_ready, __ATOMIC_ACQUIRE)) return;
+  char stop[8 + sizeof rp_env_stop_stage], fault[sizeof rp_env_fault];
+  /* Field by field: an initialiser could become a memcpy call. */
+  struct rp_env_key keys[2];
+  keys[0].prefix = RP_STOP_ENV "=";
+  keys[0].value = stop;
+  keys[0].cap = (int)sizeof stop;
+  keys[1].prefix = RP_FAULT_ENV "=";
+  keys[1].value = fault;
+  keys[1].cap = (int)sizeof fault;
+  for (int k = 0; k < 2; k++) keys[k].matching = keys[k].found = keys[k].len = 0;
+  long fd = rp_sys6(RP_NR_OPENAT, RP_AT_FDCWD, (long)"/proc/self/environ", RP_O_RDONLY | RP_O_CLOEXEC, 0, 0, 0);
+  if (!rp_errno_of(fd)) {
+    char buf[256];
+    long pos = 0;
+    for (;;) {
+      long n = rp_sys6(RP_NR_READ, fd, (long)buf, sizeof buf, 0, 0, 0);
+      if (n <= 0) break;
+      for (long i = 0; i < n; i++) {
+        for (int k = 0; k < 2; k++) rp_env_byte(&keys[k], pos, buf[i]);
+        pos = buf[i] ? pos + 1 : 0;
+      }
+    }
+    (void)rp_sys6(RP_NR_CLOSE, fd, 0, 0, 0, 0, 0);
+  }
+  /* SIG or SIG:STAGE */
+  int sig = 0, i = 0, j = 0;
+  if (keys[0].found) {
+    for (; stop[i] >= '0' && stop[i] <= '9' && i < 3; i++) sig = sig * 10 + (stop[i] - '0');
+    if (sig < 32 || sig > 64) sig = 0; /* only a real-time signal: never one with a default use */
+    if (stop[i] == ':')
+      for (i++; stop[i] && j < (int)sizeof rp_env_stop_stage - 1; i++) rp_env_stop_stage[j++] = stop[i];
+    else if (stop[i])
+      sig = 0;
+  }
+  rp_env_stop_stage[j] = 0;
+  i = 0;
+  if (keys[1].found)
+    for (; fault[i]; i++) rp_env_fault[i] = fault[i];
+  rp_env_fault[i] = 0;
+  rp_env_stop_sig = sig;
+  __atomic_store_n(&rp_env_ready, 1, __ATOMIC_RELEASE);
+}
+
+/* The kernel's siginfo for a queued signal (x86_64 and aarch64: 128 bytes, the sender's pid
+   and uid at offset 16, the value at 24). */
+struct rp_ksiginfo {
+  int signo;
+  int err;
+  int code;
+  int pad0;
+  int pid;
+  unsigned int uid;
+  const void *value;
+  unsigned long rest[12];
+};
+
+static int rp_same(const char *a, const char *b) {
+  for (; *a && *a == *b; a++, b++) {
+  }
+  return *a == *b;
+}
+
+/* Under rseq-tracer: stop this thread for it (see rseqprobe.h), at every stage or only at the one
+   it names. The signal is unblocked for the call (a mask that blocks it would delay the stop past
+   this moment) and the mask put back. */
+static void rp_stop_for_tracer(const char *stage) {
+  int sig = rp_env_stop_sig;
+  if (!sig) return;
+  if (rp_env_stop_stage[0] && !rp_same(rp_env_stop_stage, stage)) return;
+  long pid = rp_sys6(RP_NR_GETPID, 0, 0, 0, 0, 0, 0);
+  long tid = rp_sys6(RP_NR_GETTID, 0, 0, 0, 0, 0, 0);
+  struct rp_ksiginfo info;
+  info.signo = sig;
+  info.err = 0;
+  info.code = RP_SI_QUEUE;
+  info.pad0 = 0;
+  info.pid = (int)pid;
+  info.uid = RP_STOP_MAGIC;
+  info.value = stage;
+  for (int i = 0; i < 12; i++) info.rest[i] = 0;
+  unsigned long bit = 1ul << (sig - 1), saved = 0;
+  long masked = rp_sigprocmask(RP_SIG_UNBLOCK, &bit, &saved);
+  (void)rp_sys6(RP_NR_RT_TGSIGQUEUEINFO, pid, tid, sig, (long)&info, 0, 0);
+  if (masked == 0) (void)rp_sigprocmask(RP_SIG_SETMASK, &saved, (unsigned long *)0);
+}
+
+/* RP_TEST_FAULT=lie:STAGE names this stage. */
+static int rp_lie_here(const char *stage) {
+  const char *f = rp_env_fault;
+  const char *want = "lie:";
+  for (; *want; want++, f++)
+    if (*f != *want) return 0;
+  return rp_same(f, stage);
+}
+
 /* ---- JSON line builder on a fixed buffer ---- */
 
 struct rp_buf {
@@ -305,6 +455,15 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
     kernel = "unavailable";
   int syscall_ok = (avail == RP_EINVAL);
 
+  /* The test-only lie turns the answer around (RP_TEST_FAULT=lie:STAGE). */
+  rp_env_load();
+  if (rp_env_fault[0] && rp_lie_here(stage)) {
+    if (probe == 0)
+      kernel = "registered";
+    else if (probe == RP_EINVAL)
+      kernel = "unregistered";
+  }
+
   /* glibc's claim. A weak undefined symbol has address 0. Inside an IFUNC resolver
      of a dynamically linked object a GOT slot could still be unrelocated: for
      position-independent code it then holds 0 too, which reads as "absent". */
@@ -419,6 +578,10 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
   put_c(&b, '}');
   put_c(&b, '}');
   *b.p++ = '\n';
+  /* Under rseq-tracer the ptrace observer reads the registration now: after everything above was
+     read (a stop is a context switch, after which the kernel rewrites cpu_id in a registered area,
+     so stopping earlier would change what this line says) and before the line is written. */
+  rp_stop_for_tracer(stage);
   /* One write: lines of concurrent writers (threads, fork/vfork children sharing the
      open file description) never interleave. Failure (fd 63 closed) is ignored. */
   (void)rp_sys6(RP_NR_WRITE, RP_FD, (long)line, (long)(b.p - line), 0, 0, 0);

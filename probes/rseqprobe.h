@@ -91,6 +91,24 @@ RP_HIDDEN long rp_raise(int sig);
 #define RP_ENOSYS 38
 #define RP_EINVAL 22
 
+/* The ptrace observer (probes/rseq-tracer.c, docs/probe-protocol.md "The ptrace view").
+   rseq-tracer puts RP_STOP_ENV=<signal number>[:<stage>] into its tracee's environment; a probe
+   that finds it there stops at each observation (only at <stage>'s when one is named), after its
+   reads and before its write, by queueing that signal to its own thread (rt_tgsigqueueinfo,
+   si_code SI_QUEUE, si_uid RP_STOP_MAGIC, si_value the address of the stage string). The tracer
+   reads the thread's registration at that signal-delivery-stop and suppresses the signal; without
+   the variable nothing is sent. The environment is read once per module from /proc/self/environ
+   with raw calls (libc's environ may not be set yet). */
+#define RP_STOP_ENV "RP_PTRACE_STOP"
+#define RP_STOP_SIGNAL 62
+#define RP_STOP_MAGIC 0x72736571u /* "rseq" */
+#define RP_SI_QUEUE (-1)
+
+/* Test-only (test/engine/ptrace-observer.integration.test.ts): RP_TEST_FAULT=lie:STAGE makes
+   the in-process check report the opposite answer (registered <-> unregistered) at STAGE, so
+   that the observers disagree. The other RP_TEST_FAULT kinds are probe-main.c's. */
+#define RP_FAULT_ENV "RP_TEST_FAULT"
+
 /* The signature glibc registers with (needed only by the test libraries). */
 #if defined(__x86_64__)
 #define RP_GLIBC_RSEQ_SIG 0x53053053u

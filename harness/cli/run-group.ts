@@ -23,6 +23,7 @@ import type { InvocationTable } from '../probe/plan.js';
 import { errorMessage, HostError, isNoSpace } from '../util/errors.js';
 import { IMAGES_DIR, PROBES_DIR } from '../util/paths.js';
 import type { Timer } from '../util/timing.js';
+import { judgeGlibcTests } from '../verdict/glibc-tests.js';
 import { judge } from '../verdict/verdict.js';
 
 export type RecordCell = (
@@ -70,6 +71,7 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
         status: 'skip',
         reason: `${client.program} runs only with run --thorough (it takes minutes)`,
         observed: { state: null, registered: null, consistent: null },
+        ptraceReason: 'not probed: the cell is skipped',
       });
     else todo.push(cell);
   }
@@ -126,8 +128,13 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
         };
       if (setup.image) clientInfo = { ...clientInfo, image: setup.image };
     }
+    // glibc's own tests of this build, judged against the matrix's expectTests (none planned: not judged).
+    const plannedTests = matrix.glibcTestPlan.filter(
+      (p) => p.glibc === first.glibc && p.variant === first.variant,
+    );
     ctx.addBuild({
       ...buildResult(build, Date.now() - buildStarted, compiled.durationMs),
+      ...(plannedTests.length ? { glibcTestVerdicts: judgeGlibcTests(plannedTests, build.glibcTests) } : {}),
       ...(clientInfo ? { clients: clientInfo } : {}),
     });
   } catch (e) {

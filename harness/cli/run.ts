@@ -28,6 +28,7 @@ import type { Log } from '../util/log.js';
 import { PATCHES_DIR, PROBES_DIR, ROOT } from '../util/paths.js';
 import { eachLimited } from '../util/pool.js';
 import { NO_TIMING, type Timer } from '../util/timing.js';
+import { failedTests } from '../verdict/glibc-tests.js';
 import { judge } from '../verdict/verdict.js';
 import { type GroupContext, runGroup } from './run-group.js';
 import { TOOL_VERSION } from './version.js';
@@ -247,7 +248,9 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     const s = results.summary;
     const measured = s.total - s.skip;
     const infraOnly = measured > 0 && s.error === measured && hostFailures > 0;
-    const exitCode = interrupted ? 130 : engineLost || infraOnly ? 3 : s.fail + s.error > 0 ? 1 : 0;
+    // A glibc test whose outcome is not the one its expectTests rule names fails the run like a cell.
+    const failing = s.fail + s.error + failedTests(results.builds).length;
+    const exitCode = interrupted ? 130 : engineLost || infraOnly ? 3 : failing > 0 ? 1 : 0;
     // The one line that says why the run ended as it did (README, Exit status); the table follows on stdout.
     const kept = `${s.total} of ${cells.length} cells kept in ${resultsPath} (${s.pass} pass, ${s.fail} fail, ${s.error} error, ${s.skip} skip)`;
     if (interrupted) notice(`interrupted by ${interrupted}: ${kept}; run again with --resume for the rest`);

@@ -21,9 +21,16 @@
  * | UNCHANGED-PASS | pass -> pass.                                                               |
  * | UNCHANGED-SKIP | skip -> skip.                                                               |
  *
- * `exitCodeFor` is 1 only when there is a NEW-FAIL.
+ * glibc's own tests are compared the same way, judged test by judged test (BuildResult.glibcTestVerdicts,
+ * matched by glibc/variant/test): a test whose verdict is `pass` counts as a passing cell, `fail` as a
+ * failing one, and a test of a build that failed (status `error`) as an error. A test judged in one run
+ * only is NEW or REMOVED, so a baseline that judged no tests (older, or without expectTests) regresses
+ * nothing. Their verdicts are counted apart from the cells' (`testCounts`, `tests`).
+ *
+ * `exitCodeFor` is 1 only when there is a NEW-FAIL, of a cell or of a glibc test.
  */
-import type { CellResult, CellStatus, Results } from '../model/results.js';
+import type { BuildResult, CellResult, CellStatus, Results } from '../model/results.js';
+import { glibcTestId } from '../verdict/glibc-tests.js';
 
 export const COMPARISON_SCHEMA_VERSION = 1;
 
@@ -64,6 +71,23 @@ export interface CellChange {
   reason?: string;
 }
 
+/** One glibc test of one build across the two runs. */
+export interface TestChange {
+  /** glibc/variant/test, e.g. glibc-2.36/upstream/misc/tst-rseq. */
+  id: string;
+  verdict: Verdict;
+  /** The judged test's verdict (pass/fail), `error` when its build failed; null: not judged in that run. */
+  before: CellStatus | null;
+  after: CellStatus | null;
+  /** The outcomes glibc reported (PASS, FAIL, ...), null where there was none. */
+  outcomeBefore: string | null;
+  outcomeAfter: string | null;
+  /** The outcome expected now (else in the baseline). */
+  expected?: string;
+  /** The reason of the newer side that has one. */
+  reason?: string;
+}
+
 export interface RunRef {
   id: string;
   matrix: string;
@@ -80,6 +104,10 @@ export interface Comparison {
   counts: Record<Verdict, number>;
   /** Every cell of both runs, in VERDICTS order, then by id. */
   changes: CellChange[];
+  /** The glibc tests' verdicts, counted apart from the cells'. */
+  testCounts: Record<Verdict, number>;
+  /** Every judged glibc test of both runs, in VERDICTS order, then by id. */
+  tests: TestChange[];
   /** Things that make the comparison less trustworthy (other matrix, interrupted run, duplicate ids). */
   warnings: string[];
 }
@@ -158,24 +186,101 @@ export function compareRuns(old: Results, next: Results): Comparison {
     changes.push(ch);
     counts[verdict]++;
   }
-  const order = new Map<Verdict, number>(VERDICTS.map((v, i) => [v, i]));
-  changes.sort(
-    (x, y) =>
-      (order.get(x.verdict) ?? 0) - (order.get(y.verdict) ?? 0) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0),
-  );
+  const { tests, testCounts } = compareTests(old.builds, next.builds);
+  changes.sort(byVerdictThenId);
   return {
     schemaVersion: COMPARISON_SCHEMA_VERSION,
     old: runRef(old),
     next: runRef(next),
     counts,
     changes,
+    testCounts,
+    tests,
     warnings,
   };
 }
 
-/** 1 when the comparison holds a NEW-FAIL (a regression), else 0. INFRA never fails the job. */
+const VERDICT_ORDER = new Map<Verdict, number>(VERDICTS.map((v, i) => [v, i]));
+function byVerdictThenId(x: { verdict: Verdict; id: string }, y: { verdict: Verdict; id: string }): number {
+  return (
+    (VERDICT_ORDER.get(x.verdict) ?? 0) - (VERDICT_ORDER.get(y.verdict) ?? 0) ||
+    (x.id < y.id ? -1 : x.id > y.id ? 1 : 0)
+  );
+}
+
+interface TestSide {
+  status: CellStatus;
+  outcome: string | null;
+  expected?: string;
+  reason?: string;
+}
+
+/** Each judged test of a run by id; every test a failed build judged in the other run is an error here. */
+function testsById(builds: readonly BuildResult[]): {
+  judged: Map<string, TestSide>;
+  failedBuilds: Map<string, string>;
+} {
+  const judged = new Map<string, TestSide>();
+  const failedBuilds = new Map<string, string>();
+  for (const b of builds) {
+    if (b.status === 'error') failedBuilds.set(`${b.glibc}/${b.variant}`, b.reason ?? 'the build failed');
+    for (const v of b.glibcTestVerdicts ?? [])
+      judged.set(glibcTestId({ glibc: b.glibc, variant: b.variant, test: v.test }), {
+        status: v.verdict,
+        outcome: v.outcome,
+        expected: v.expected,
+        ...(v.reason ? { reason: v.reason } : {}),
+      });
+  }
+  return { judged, failedBuilds };
+}
+
+function compareTests(
+  oldBuilds: readonly BuildResult[],
+  nextBuilds: readonly BuildResult[],
+): { tests: TestChange[]; testCounts: Record<Verdict, number> } {
+  const a = testsById(oldBuilds);
+  const b = testsById(nextBuilds);
+  const testCounts = emptyCounts();
+  const tests: TestChange[] = [];
+  // A test judged in one run whose build failed in the other: an error there, not an absence.
+  const side = (run: typeof a, id: string): TestSide | undefined => {
+    const j = run.judged.get(id);
+    if (j) return j;
+    const failed = run.failedBuilds.get(id.split('/').slice(0, 2).join('/'));
+    return failed === undefined ? undefined : { status: 'error', outcome: null, reason: failed };
+  };
+  for (const id of new Set([...a.judged.keys(), ...b.judged.keys()])) {
+    const o = side(a, id);
+    const n = side(b, id);
+    const verdict = verdictFor(o?.status ?? null, n?.status ?? null);
+    const ch: TestChange = {
+      id,
+      verdict,
+      before: o?.status ?? null,
+      after: n?.status ?? null,
+      outcomeBefore: o?.outcome ?? null,
+      outcomeAfter: n?.outcome ?? null,
+    };
+    const expected = n?.expected ?? o?.expected;
+    if (expected) ch.expected = expected;
+    const reason = n ? n.reason : o?.reason;
+    if (reason) ch.reason = reason;
+    tests.push(ch);
+    testCounts[verdict]++;
+  }
+  tests.sort(byVerdictThenId);
+  return { tests, testCounts };
+}
+
+/** 1 when the comparison holds a NEW-FAIL (a regression: a cell or a glibc test), else 0. INFRA never fails the job. */
 export function exitCodeFor(c: Comparison): 0 | 1 {
-  return c.counts['NEW-FAIL'] > 0 ? 1 : 0;
+  return c.counts['NEW-FAIL'] + newTestFails(c) > 0 ? 1 : 0;
+}
+
+/** NEW-FAILs among the glibc tests (0 for a comparison written before they were compared). */
+function newTestFails(c: Comparison): number {
+  return c.testCounts?.['NEW-FAIL'] ?? 0;
 }
 
 /** Verdicts that a summary lists cell by cell (the unchanged ones are only counted). */
@@ -186,7 +291,7 @@ function oneLine(s: string, max = 200): string {
   return t.length > max ? `${t.slice(0, max - 1)}…` : t;
 }
 
-function transition(c: CellChange): string {
+function transition(c: CellChange | TestChange): string {
   return `${c.before ?? '-'} -> ${c.after ?? '-'}`;
 }
 
@@ -219,13 +324,42 @@ export function formatText(c: Comparison, opts: FormatOptions = {}): string {
       out.push(`  ${x.id}  ${transition(x)}${x.reason ? `  ${oneLine(x.reason)}` : ''}`);
     if (g.length > max) out.push(`  ... and ${g.length - max} more`);
   }
+  if (c.tests?.length) {
+    out.push(
+      '',
+      `glibc tests: ${VERDICTS.filter((v) => c.testCounts[v] > 0)
+        .map((v) => `${v} ${c.testCounts[v]}`)
+        .join(', ')}`,
+    );
+    for (const v of LISTED_VERDICTS) {
+      const g = c.tests.filter((x) => x.verdict === v);
+      if (!g.length) continue;
+      out.push('', `glibc tests ${v} (${g.length}): ${VERDICT_HELP[v]}`);
+      for (const x of g.slice(0, max))
+        out.push(
+          `  ${x.id}  ${transition(x)}  ${testOutcomes(x)}${x.reason ? `  ${oneLine(x.reason)}` : ''}`,
+        );
+      if (g.length > max) out.push(`  ... and ${g.length - max} more`);
+    }
+  }
   out.push(
     '',
-    exitCodeFor(c)
-      ? `REGRESSION: ${c.counts['NEW-FAIL']} cell(s) fail that did not fail before`
-      : 'no regression',
+    exitCodeFor(c) ? `REGRESSION: ${regressions(c)} fail that did not fail before` : 'no regression',
   );
   return `${out.join('\n')}\n`;
+}
+
+/** "1 cell(s)", "2 glibc test(s)", or both joined: what regressed. */
+function regressions(c: Comparison): string {
+  const parts: string[] = [];
+  if (c.counts['NEW-FAIL']) parts.push(`${c.counts['NEW-FAIL']} cell(s)`);
+  if (newTestFails(c)) parts.push(`${newTestFails(c)} glibc test(s)`);
+  return parts.join(' and ');
+}
+
+/** The outcomes glibc reported in both runs and the one expected, e.g. "PASS -> FAIL, expected PASS". */
+function testOutcomes(x: TestChange): string {
+  return `${x.outcomeBefore ?? '-'} -> ${x.outcomeAfter ?? '-'}${x.expected ? `, expected ${x.expected}` : ''}`;
 }
 
 /** Escapes text for a GitHub-flavoured markdown table cell or list item (no HTML, no links). */
@@ -247,7 +381,7 @@ export function formatMarkdown(c: Comparison, opts: FormatOptions = {}): string 
   const out: string[] = [];
   const bad = exitCodeFor(c) === 1;
   out.push(
-    `## rseq-matrix: ${bad ? `❌ ${c.counts['NEW-FAIL']} new failure(s)` : '✅ no new failures'}`,
+    `## rseq-matrix: ${bad ? `❌ ${c.counts['NEW-FAIL'] + newTestFails(c)} new failure(s)` : '✅ no new failures'}`,
     '',
     `Baseline ${mdCode(c.old.id)} (${c.old.cells} cells) → this run ${mdCode(c.next.id)} (${c.next.cells} cells), matrix ${mdCode(c.next.matrix)}.`,
     '',
@@ -268,6 +402,23 @@ export function formatMarkdown(c: Comparison, opts: FormatOptions = {}): string 
       );
     if (g.length > max) out.push('', `… and ${g.length - max} more (see the JSON comparison).`);
     out.push('', '</details>', '');
+  }
+  if (c.tests?.length) {
+    out.push("### glibc's own tests", '', '| verdict | tests | meaning |', '|---|---:|---|');
+    for (const v of VERDICTS)
+      if (c.testCounts[v]) out.push(`| ${v} | ${c.testCounts[v]} | ${VERDICT_HELP[v]} |`);
+    out.push('');
+    const listed = c.tests.filter((x) => LISTED_VERDICTS.includes(x.verdict));
+    if (listed.length) {
+      out.push('| test | verdict | before → now | outcome before → now | expected | reason |');
+      out.push('|---|---|---|---|---|---|');
+      for (const x of listed.slice(0, max))
+        out.push(
+          `| ${mdCode(x.id)} | ${x.verdict} | ${x.before ?? '–'} → ${x.after ?? '–'} | ${x.outcomeBefore ?? '–'} → ${x.outcomeAfter ?? '–'} | ${x.expected ?? ''} | ${x.reason ? mdEscape(x.reason) : ''} |`,
+        );
+      if (listed.length > max) out.push('', `… and ${listed.length - max} more (see the JSON comparison).`);
+      out.push('');
+    }
   }
   return `${out.join('\n')}\n`;
 }

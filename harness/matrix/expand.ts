@@ -64,17 +64,20 @@ export type Resolution =
 export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCoords): Resolution {
   const stage = stageDef(cell.stage);
   // The stage's own applicability: a scenario it does not run in, a link it has no meaning for.
-  const notHere =
-    stage?.scenarios && !stage.scenarios.includes(cell.scenario)
-      ? `the stage does not run in the ${cell.scenario} scenario`
-      : stage && !stage.links.includes(cell.link)
-        ? `the stage does not apply to ${cell.link} links`
-        : undefined;
-  if (notHere)
-    return {
-      kind: 'ok',
-      expected: { state: 'skip', registered: null, rule: -1, why: stage?.notApplicable ?? notHere },
-    };
+  const scenarioOff = stage?.scenarios && !stage.scenarios.includes(cell.scenario);
+  const linkOff = stage && !stage.links.includes(cell.link);
+  const notHere = scenarioOff
+    ? `the stage does not run in the ${cell.scenario} scenario`
+    : linkOff
+      ? `the stage does not apply to ${cell.link} links`
+      : undefined;
+  if (notHere) {
+    const why =
+      (!scenarioOff && linkOff ? stage?.linkNotApplicable?.[cell.link] : undefined) ??
+      stage?.notApplicable ??
+      notHere;
+    return { kind: 'ok', expected: { state: 'skip', registered: null, rule: -1, why } };
+  }
   let best = -1;
   let bestSpec = -1;
   let tie = -1;

@@ -4,6 +4,7 @@
  */
 import { type Static, Type } from '@sinclair/typebox';
 import { LINKS, STATES } from '../model/catalogue.js';
+import { GLIBC_TEST_OUTCOMES } from '../model/results.js';
 
 export const MATRIX_SCHEMA_VERSION = 1;
 export const SUITES = ['bullseye', 'bookworm', 'trixie', 'sid'] as const;
@@ -140,6 +141,28 @@ export const ExpectRule = Type.Object(
   Strict,
 );
 
+/**
+ * An expectation for glibc's own tests (options.glibcTests), per build (glibc x variant): the outcome
+ * glibc's test harness should report. Resolved like `expect` (the rule that pins the most axes wins).
+ */
+export const ExpectTestRule = Type.Object(
+  {
+    match: Type.Optional(
+      Type.Object(
+        {
+          glibc: Type.Optional(Pattern),
+          variant: Type.Optional(Pattern),
+          test: Type.Optional(Pattern),
+        },
+        Strict,
+      ),
+    ),
+    expect: Type.Union(GLIBC_TEST_OUTCOMES.map((o) => Type.Literal(o))),
+    why: Text,
+  },
+  Strict,
+);
+
 export const MatrixSchema = Type.Object(
   {
     schemaVersion: Type.Literal(MATRIX_SCHEMA_VERSION),
@@ -181,6 +204,11 @@ export const MatrixSchema = Type.Object(
         Strict,
       ),
     ),
+    /**
+     * What each of options.glibcTests should report in each build. When present, every test must be
+     * covered for every build; without it the outcomes are recorded but not judged.
+     */
+    expectTests: Type.Optional(Type.Array(ExpectTestRule, { minItems: 1 })),
   },
   Strict,
 );
@@ -193,3 +221,4 @@ export type GlibcEntry =
   | Static<typeof GitGlibc>;
 export type VariantEntry = Static<typeof Variant>;
 export type ExpectRuleDoc = Static<typeof ExpectRule>;
+export type ExpectTestRuleDoc = Static<typeof ExpectTestRule>;

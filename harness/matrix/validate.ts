@@ -10,6 +10,13 @@ import { formatPath } from '../model/field-path.js';
 import { InputError } from '../util/errors.js';
 import { didYouMean } from '../util/suggest.js';
 import {
+  glibcTestId,
+  type PlannedGlibcTest,
+  resolveTestExpectation,
+  TEST_AXES,
+  type TestAxis,
+} from '../verdict/glibc-tests.js';
+import {
   combinations,
   globMatch,
   type PlannedCell,
@@ -34,6 +41,11 @@ export interface Matrix {
   /** sha256 of the file's text: shards of one matrix share it. */
   digest: string;
   cells: PlannedCell[];
+  /**
+   * Every test of options.glibcTests in every build of a glibc the matrix builds (not `stock`), with
+   * the outcome its expectTests rule expects; empty when the matrix has no expectTests.
+   */
+  glibcTestPlan: PlannedGlibcTest[];
 }
 
 export interface ValidateOptions {
@@ -58,7 +70,8 @@ export function validateMatrix(text: string, file: string, options: ValidateOpti
   });
   checkReferences(doc, fail, options);
   const cells = expandChecked(doc, fail);
-  return { file, doc, digest: createHash('sha256').update(text).digest('hex'), cells };
+  const glibcTestPlan = planGlibcTests(doc, fail);
+  return { file, doc, digest: createHash('sha256').update(text).digest('hex'), cells, glibcTestPlan };
 }
 
 type Fail = (path: YamlPath, msg: string) => never;
@@ -288,6 +301,68 @@ function planCell(doc: MatrixDoc, c: CellCoords, fail: Fail): PlannedCell {
   }
   if (r.kind !== 'ok') throw new Error('unreachable');
   return { id, ...c, patches: patchesFor(doc, c.variant, c.glibc), expected: r.expected };
+}
+
+/** The builds whose tree runs glibc's tests: every glibc entry but `stock` x each variant that applies. */
+function testedBuilds(doc: MatrixDoc): { glibc: string; variant: string }[] {
+  return doc.glibc
+    .filter((g) => g.source !== 'stock')
+    .flatMap((g) =>
+      doc.variants.filter((v) => variantAppliesTo(v, g.id)).map((v) => ({ glibc: g.id, variant: v.id })),
+    );
+}
+
+/**
+ * Checks the expectTests rules (each pattern matches something, every test of every tested build is
+ * covered, no ambiguity) and resolves each test's expectation.
+ */
+function planGlibcTests(doc: MatrixDoc, fail: Fail): PlannedGlibcTest[] {
+  const rules = doc.expectTests;
+  if (!rules) return [];
+  const tests = doc.options?.glibcTests ?? [];
+  if (!tests.length) fail(['expectTests'], 'options.glibcTests names no test, so there is nothing to expect');
+  const builds = testedBuilds(doc);
+  if (!builds.length)
+    fail(['expectTests'], 'no glibc entry of this matrix is built (stock entries run no glibc tests)');
+  const known: Record<TestAxis, string[]> = {
+    glibc: [...new Set(builds.map((b) => b.glibc))],
+    variant: [...new Set(builds.map((b) => b.variant))],
+    test: tests,
+  };
+  const what: Record<TestAxis, string> = {
+    glibc: 'glibc this matrix builds (stock entries run no glibc tests)',
+    variant: 'variant of a glibc this matrix builds',
+    test: 'test of options.glibcTests',
+  };
+  rules.forEach((rule, i) => {
+    for (const axis of TEST_AXES) {
+      const raw = rule.match?.[axis];
+      for (const [j, p] of (patternList(raw) ?? []).entries()) {
+        if (known[axis].some((id) => globMatch(p, id))) continue;
+        const at: YamlPath = Array.isArray(raw)
+          ? ['expectTests', i, 'match', axis, j]
+          : ['expectTests', i, 'match', axis];
+        fail(at, `"${p}" matches no ${what[axis]}${didYouMean(p, known[axis])}`);
+      }
+    }
+  });
+  return builds.flatMap((b) =>
+    tests.map((test) => {
+      const c = { ...b, test };
+      const r = resolveTestExpectation(rules, c);
+      if (r.kind === 'uncovered')
+        fail(['expectTests'], `no rule covers glibc test ${test} of build ${b.glibc}/${b.variant}`);
+      if (r.kind === 'ambiguous') {
+        const [x, y] = r.rules;
+        fail(
+          ['expectTests', y],
+          `rules expectTests[${x}] and expectTests[${y}] are equally specific and disagree on glibc test ${glibcTestId(c)}; make one more specific`,
+        );
+      }
+      if (r.kind !== 'ok') throw new Error('unreachable');
+      return { ...c, expected: r.expected };
+    }),
+  );
 }
 
 /** Cells the filter keeps. */

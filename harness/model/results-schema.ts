@@ -9,7 +9,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LINKS, STATES } from './catalogue.js';
 import type { FieldPath } from './field-path.js';
-import { type CellStatus, RESULTS_SCHEMA_VERSION } from './results.js';
+import { type CellStatus, GLIBC_TEST_OUTCOMES, RESULTS_SCHEMA_VERSION } from './results.js';
 
 const STATUSES: readonly CellStatus[] = ['pass', 'fail', 'error', 'skip'];
 
@@ -63,6 +63,17 @@ const Environment = Type.Object({
   }),
 });
 
+/** A judged glibc test (GlibcTestVerdict): compare and the report read every field but `reason`. */
+const GlibcTestVerdict = Type.Object({
+  test: Str,
+  outcome: OrNull(Str),
+  expected: OneOf(GLIBC_TEST_OUTCOMES),
+  verdict: OneOf(['pass', 'fail']),
+  rule: Int,
+  why: Str,
+  reason: Type.Optional(Str),
+});
+
 const Build = Type.Object({
   key: Str,
   glibc: Str,
@@ -73,6 +84,8 @@ const Build = Type.Object({
   description: Str,
   reason: Type.Optional(Str),
   logTail: Type.Optional(Str),
+  glibcTests: Type.Optional(Type.Record(Str, Str)),
+  glibcTestVerdicts: Type.Optional(Type.Array(GlibcTestVerdict)),
 });
 
 const Expected = Type.Object({
@@ -91,8 +104,33 @@ const Observed = Type.Object({
   owner: Type.Optional(OneOf(['glibc', 'test', 'none', 'mixed'])),
 });
 
+/** The ptrace observer's reading of one observation (PtraceReading): the verdict reads `registered`. */
+const PtraceReading = Type.Object({
+  errno: Int,
+  address: OrNull(Str),
+  length: OrNull(Int),
+  signature: OrNull(Str),
+  flags: OrNull(Int),
+  registered: OrNull(Bool),
+});
+
 /** As much of an observation as harness/probe/parse.ts demands of a probe's line before it keeps it. */
-const Observation = Type.Object({ stage: Str, kernel: OneOf(STATES), glibc: Type.Object({}) });
+const Observation = Type.Object({
+  stage: Str,
+  kernel: OneOf(STATES),
+  glibc: Type.Object({}),
+  ptrace: Type.Optional(OrNull(PtraceReading)),
+});
+
+/** A cell's ptrace observer record (PtraceCell). */
+const PtraceCell = Type.Object({
+  command: Str,
+  log: Str,
+  readings: Int,
+  paired: Int,
+  unpaired: Int,
+  orphans: Int,
+});
 
 const Cell = Type.Object({
   id: Str,
@@ -109,6 +147,8 @@ const Cell = Type.Object({
   /** The report templates the command and cuts the tail: those must be strings; the rest it only shows. */
   probe: Type.Optional(Type.Object({ command: Str, stderrTail: Str })),
   straceReason: Type.Optional(Str),
+  ptrace: Type.Optional(OrNull(PtraceCell)),
+  ptraceReason: Type.Optional(Str),
   buildKey: Str,
   patches: Type.Array(Str),
   reproduce: Str,

@@ -40,6 +40,46 @@ export interface Observation {
    * traced run; the cell's `straceReason` then says why.
    */
   strace?: StraceView;
+  /**
+   * Added by the harness: the ptrace observer's reading for this line, paired by (tid, stage), n-th with
+   * n-th (docs/probe-protocol.md, "The ptrace view"). null: the tracer ran but made no reading of this
+   * thread at this stage; absent: the run was not under the tracer (the cell's `ptraceReason` says why).
+   */
+  ptrace?: PtraceReading | null;
+}
+
+/**
+ * What PTRACE_GET_RSEQ_CONFIGURATION (Linux 5.13+) said of the observing thread while the probe stopped
+ * itself for rseq-tracer, between its in-process check and its write.
+ */
+export interface PtraceReading {
+  /** 0, or the errno of the request: 5 (EIO) where the kernel lacks it; the rest is then null. */
+  errno: number;
+  /** The registered area's address, hex ("0x0": none). */
+  address: string | null;
+  /** The registered length (kernels before 6.3 always say 32). */
+  length: number | null;
+  /** The registration's signature, hex (glibc's on x86_64: 0x53053053). */
+  signature: string | null;
+  flags: number | null;
+  /** address != 0; null when the request failed. */
+  registered: boolean | null;
+}
+
+/** A cell's ptrace observer record: the run under rseq-tracer and how its readings paired. */
+export interface PtraceCell {
+  /** The traced command as a person would type it inside the container. */
+  command: string;
+  /** The readings file, relative to the run's output folder (work/<glibc>--<variant>/<scenario>/obs/<id>.ptrace). */
+  log: string;
+  /** Readings in the whole run (every stage, every thread). */
+  readings: number;
+  /** Observations of the cell's stage that got a reading. */
+  paired: number;
+  /** Observations of the cell's stage without one (the probe did not stop there). */
+  unpaired: number;
+  /** Readings of the cell's stage that matched no observation (same tid and stage). */
+  orphans: number;
 }
 
 /**
@@ -143,7 +183,8 @@ export interface Observed {
   registered: boolean | null;
   /**
    * Do the observers agree with each other: the kernel check vs glibc's claim, and the kernel check vs
-   * strace (`Observation.strace`)? The kernel check alone decides `state` and `registered`.
+   * strace (`Observation.strace`)? The kernel check alone decides `state` and `registered`. (The kernel
+   * check vs the ptrace reading is not judged here: a disagreement there makes the cell an error.)
    */
   consistent: boolean | null;
   inconsistency?: string;
@@ -198,12 +239,42 @@ export interface CellResult extends CellCoords {
    */
   strace?: StraceCell | null;
   straceReason?: string;
+  /**
+   * The ptrace observer (PtraceCell): the probe ran under rseq-tracer, and each observation carries its
+   * reading (`Observation.ptrace`). null: the tracer ran but could not watch; absent: not run under it.
+   * `ptraceReason` says why whenever there is no record, and notes unpaired lines when there is one.
+   */
+  ptrace?: PtraceCell | null;
+  ptraceReason?: string;
   buildKey: string;
   patches: string[];
   /** A command that reruns just this cell. */
   reproduce: string;
   durationMs: number;
   logTail?: string;
+}
+
+/**
+ * What glibc's test harness says of one test: scripts/evaluate-test.sh prints PASS, FAIL, UNSUPPORTED
+ * (exit status 77), XPASS or XFAIL; UNRESOLVED is images/glibc-build.sh's own, when make printed none.
+ */
+export const GLIBC_TEST_OUTCOMES = ['PASS', 'FAIL', 'UNSUPPORTED', 'XPASS', 'XFAIL', 'UNRESOLVED'] as const;
+export type GlibcTestOutcome = (typeof GLIBC_TEST_OUTCOMES)[number];
+
+/** One glibc test of one build, judged: the outcome it had against the one its expectTests rule names. */
+export interface GlibcTestVerdict {
+  /** As options.glibcTests names it, e.g. misc/tst-rseq. */
+  test: string;
+  /** What the build recorded (`glibcTests[test]`); null: no outcome was recorded. */
+  outcome: string | null;
+  expected: GlibcTestOutcome;
+  /** pass: the outcome is the expected one; fail: it is not (the run then exits 1). */
+  verdict: 'pass' | 'fail';
+  /** Index of the expectTests rule that decided `expected`. */
+  rule: number;
+  why: string;
+  /** For a fail: one line that says what differs. */
+  reason?: string;
 }
 
 export interface BuildResult {
@@ -225,6 +296,11 @@ export interface BuildResult {
   probeCompileMs?: number;
   /** glibc's own tests run from the build tree: name -> PASS, FAIL, UNSUPPORTED, ... */
   glibcTests?: Record<string, string>;
+  /**
+   * Each test of options.glibcTests judged against the matrix's `expectTests` rules
+   * (harness/verdict/glibc-tests.ts); absent when the matrix has no such rules or the build failed.
+   */
+  glibcTestVerdicts?: GlibcTestVerdict[];
   /** The real clients run against this build (client:* cells): which selftests, which image. */
   clients?: { selftests?: string; compileMs?: number; image?: string };
 }

@@ -10,7 +10,7 @@ import { cachePath } from '../cache/layout.js';
 import type { ContainerSession } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import { type Link, type ScenarioDef, stageDef } from '../model/catalogue.js';
-import type { Observation, ProbeRun, StraceCell } from '../model/results.js';
+import type { Observation, ProbeRun, PtraceCell, StraceCell } from '../model/results.js';
 import { NO_TIMING, type Timer } from '../util/timing.js';
 import { type ClientSetup, clientMissing } from './clients.js';
 import { parseObservations } from './parse.js';
@@ -22,11 +22,14 @@ import {
   type InvocationTable,
   invocationFor,
   parseStatus,
+  ptracedDisplay,
+  ptraceFile,
   runnerScript,
   type StatusLine,
   tracedDisplay,
   tracedId,
 } from './plan.js';
+import { CLIENT_PTRACE_REASON, ptraceRecord } from './ptrace.js';
 import { seccompProfile } from './seccomp.js';
 import { probeSourceDigest } from './source-digest.js';
 import { attachStrace, parseStrace, summarizeForStage, tracedMarkers } from './strace.js';
@@ -98,6 +101,9 @@ export interface ProbeCellOutput {
   /** The outside observer (undefined when there was no run at all; null: strace could not watch, see straceReason). */
   strace?: StraceCell | null;
   straceReason?: string;
+  /** The ptrace observer (undefined: not run under it, see ptraceReason; null: the tracer could not watch). */
+  ptrace?: PtraceCell | null;
+  ptraceReason?: string;
 }
 
 /** Probe containers this process is running now: another may run two invocations at a time only on a free core. */
@@ -174,7 +180,13 @@ export async function runProbes(opts: {
       });
       continue;
     }
-    invocations.push({ ...inv, id: `${c.link}-${c.stage}`, cell: c.id, stage: c.stage });
+    invocations.push({
+      ...inv,
+      id: `${c.link}-${c.stage}`,
+      cell: c.id,
+      stage: c.stage,
+      ptraceStage: c.stage,
+    });
   }
   if (invocations.length === 0) return results;
   await mkdir(workDir, { recursive: true });
@@ -256,21 +268,30 @@ export async function runProbes(opts: {
       const observations = inv.renameTo
         ? distinct.map((o) => ({ ...o, stage: inv.renameTo as string }))
         : distinct;
-      results.set(inv.cell, { ...parsed, observations, run });
+      results.set(inv.cell, { ...parsed, observations, run, ptraceReason: CLIENT_PTRACE_REASON });
       continue;
     }
+    // The ptrace observer's readings, paired with the observations of the same run by (tid, stage).
+    const ptraceLog = join(workDir, 'obs', ptraceFile(inv.id));
+    const inside = ptraceRecord(parsed.observations, await read('ptrace'), inv.stage, {
+      command: ptracedDisplay(inv),
+      log: runRelative(workDir, ptraceLog),
+    });
     const outside = await outsideView({
       workDir,
       inv,
       run,
-      observations: parsed.observations,
+      observations: inside.observations,
       traced: status.get(tracedId(inv.id)),
       straceVersion,
       image: build.image,
     });
     results.set(inv.cell, {
       ...parsed,
+      observations: inside.observations,
       ...outside,
+      ptrace: inside.ptrace,
+      ...(inside.ptraceReason ? { ptraceReason: inside.ptraceReason } : {}),
       run,
     });
   }

@@ -25,6 +25,11 @@ export interface Invocation {
   timeoutSec?: number;
   /** false: no second run under strace (clients are watched from inside, by the client observer). */
   trace?: boolean;
+  /**
+   * The plain run goes under rseq-tracer, the ptrace observer (obs/<id>.ptrace), which reads the
+   * registration where the probe observes this stage (only there: each stop perturbs what follows it).
+   */
+  ptraceStage?: string;
 }
 
 /** Where things are inside a probe container. */
@@ -66,6 +71,8 @@ export function invocationFor(
  * the process calls are traced too, because inheritance follows them (a fork child inherits its parent's
  * registration, a CLONE_VM child does not, execve clears it), and -s is large enough for a whole
  * observation line (at most 2 KiB), so that the stage and the kernel answer can be read from the write.
+ * rseq's arguments are printed raw (`-e raw=rseq`): strace 7 decodes the area as a struct and no longer
+ * prints its address, which is what tells glibc's registration from the probe's (harness/probe/strace.ts).
  */
 export const STRACE_ARGV = [
   'strace',
@@ -76,8 +83,29 @@ export const STRACE_ARGV = [
   '-e',
   'trace=rseq,write,clone,clone3,fork,vfork,execve',
   '-e',
+  'raw=rseq',
+  '-e',
   'signal=none',
 ] as const;
+
+/** The ptrace observer, compiled with the probes (probes/rseq-tracer.c). */
+export const PTRACE_TRACER = `${IN_CONTAINER.bin}/rseq-tracer`;
+
+/** The file the tracer writes its readings to, in the container's obs/ folder. */
+export const ptraceFile = (id: string) => `${id}.ptrace`;
+
+/** The tracer's words before the program: its readings file and the stage it reads at. */
+function tracerWords(inv: Invocation, file: string): string[] {
+  return inv.ptraceStage === undefined ? [] : [PTRACE_TRACER, '-o', file, '-s', inv.ptraceStage, '--'];
+}
+
+/** The plain run under the tracer as a person would type it inside the container (the env acts on both). */
+export function ptracedDisplay(inv: Invocation): string {
+  return [
+    ...Object.entries(inv.env).map(([k, v]) => `${k}=${shellQuote(v)}`),
+    ...[...tracerWords(inv, `${IN_CONTAINER.out}/obs/${ptraceFile(inv.id)}`), ...inv.argv].map(shellQuote),
+  ].join(' ');
+}
 
 /** Status id and file names of an invocation's traced run. */
 export const tracedId = (id: string) => `${id}.strace`;
@@ -98,6 +126,7 @@ export function tracedDisplay(inv: Invocation): string {
 /**
  * A bash script (dash cannot redirect descriptors above 9) that runs each invocation with a clean environment, its observation descriptor
  * on a file, and a time limit that kills the whole process group; it records exit status and times.
+ * An invocation with `ptraceStage` runs under rseq-tracer (the ptrace observer; its readings in obs/<id>.ptrace).
  * With `strace` (the default), each invocation then runs a second time under strace (the outside observer),
  * its environment given with strace's -E so that LD_PRELOAD/LD_AUDIT/GLIBC_TUNABLES reach the probe and not
  * strace itself: status id `<id>.strace`, files obs/<id>.strace (the log), obs/<id>.strace.jsonl (its
@@ -171,7 +200,12 @@ export function runnerScript(
   for (const inv of invocations) {
     const env = Object.entries(inv.env).map(([k, v]) => shellQuote(`${k}=${v}`));
     const limit = inv.timeoutSec ? `T=${Math.ceil(inv.timeoutSec)} ` : '';
-    const plain = `${limit}probe ${shellQuote(inv.id)} ${[...env, ...inv.argv.map(shellQuote)].join(' ')}`;
+    // Under the ptrace observer, env(1) starts the tracer (static: the stage's LD_PRELOAD and LD_AUDIT do
+    // not act on it), which passes its environment on to the probe.
+    const tracer = tracerWords(inv, '$out').map((w) =>
+      w === '$out' ? `"$out"/obs/${shellQuote(ptraceFile(inv.id))}` : shellQuote(w),
+    );
+    const plain = `${limit}probe ${shellQuote(inv.id)} ${[...env, ...tracer, ...inv.argv.map(shellQuote)].join(' ')}`;
     let traced: string | undefined;
     if (strace && inv.trace !== false) {
       const e = Object.entries(inv.env).flatMap(([k, v]) => ['-E', shellQuote(`${k}=${v}`)]);
@@ -259,7 +293,8 @@ export function clientInvocation(
     }
   } else {
     env = {};
-    const program = link === 'shared' ? 'probe-shared' : 'probe-static';
+    // probe-shared, probe-static, probe-static-pie: the program of the link's plain stages.
+    const program = `probe-${link}`;
     // valgrind is slow to start: give it a minute whatever the probes' limit.
     argv = ['valgrind', '-q', `${IN_CONTAINER.bin}/${program}`, client.probeStage];
     timeoutSec = Math.max(opts.timeoutSec, 60);

@@ -4,7 +4,14 @@
 
 import type { PlannedCell } from '../matrix/expand.js';
 import { type ClientDef, type RseqState, stageDef } from '../model/catalogue.js';
-import type { CellStatus, Observation, Observed, ProbeRun, StraceCell } from '../model/results.js';
+import type {
+  CellStatus,
+  Observation,
+  Observed,
+  ProbeRun,
+  PtraceCell,
+  StraceCell,
+} from '../model/results.js';
 
 export interface Judgement {
   status: CellStatus;
@@ -13,6 +20,9 @@ export interface Judgement {
   /** The outside observer's summary, passed through to the cell (null: strace could not watch). */
   strace?: StraceCell | null;
   straceReason?: string;
+  /** The ptrace observer's record, passed through to the cell; ptraceReason whenever there is none. */
+  ptrace?: PtraceCell | null;
+  ptraceReason?: string;
 }
 
 const NOTHING: Observed = { state: null, registered: null, consistent: null };
@@ -31,9 +41,12 @@ export function judge(
     /** The outside observer; its per-observation view is each observation's `strace`. */
     strace?: StraceCell | null;
     straceReason?: string;
+    /** The ptrace observer; its per-observation reading is each observation's `ptrace`. */
+    ptrace?: PtraceCell | null;
+    ptraceReason?: string;
   },
 ): Judgement {
-  const j = judgeKernel(cell, input);
+  const j = { ...judgeKernel(cell, input), ...ptraceOf(cell, input) };
   // strace never makes a verdict an error: a missing or failed trace is recorded, not judged.
   if (j.status === 'skip' || input.strace === undefined) return j;
   return {
@@ -41,6 +54,25 @@ export function judge(
     strace: input.strace,
     ...(input.strace === null ? { straceReason: input.straceReason ?? 'strace did not run' } : {}),
   };
+}
+
+/** Every cell carries the ptrace record or the reason it has none. */
+function ptraceOf(
+  cell: PlannedCell,
+  input: { run?: ProbeRun; failure?: string; ptrace?: PtraceCell | null; ptraceReason?: string },
+): Pick<Judgement, 'ptrace' | 'ptraceReason'> {
+  if (input.ptrace !== undefined)
+    return {
+      ptrace: input.ptrace,
+      ...(input.ptraceReason ? { ptraceReason: input.ptraceReason } : {}),
+      ...(input.ptrace === null && !input.ptraceReason
+        ? { ptraceReason: 'rseq-tracer could not watch' }
+        : {}),
+    };
+  if (input.ptraceReason) return { ptraceReason: input.ptraceReason };
+  if (cell.expected.state === 'skip') return { ptraceReason: 'not probed: the cell is skipped' };
+  if (input.failure) return { ptraceReason: 'not probed: the cell has no probe run' };
+  return { ptraceReason: 'the probe did not run under rseq-tracer' };
 }
 
 function judgeKernel(
@@ -77,6 +109,10 @@ function judgeKernel(
       observed: NOTHING,
     };
   const observed = observe(mine);
+  // Two observers of the same moment that contradict each other: neither answer can be trusted.
+  const disagree = [...new Set(mine.map(ptraceDisagreement).filter((d): d is string => Boolean(d)))];
+  if (disagree.length)
+    return { status: 'error', reason: `the observers disagree: ${disagree.join('; ')}`, observed };
   if (observed.state === cell.expected.state) return { status: 'pass', observed };
   const seen =
     observed.state === 'mixed'
@@ -159,6 +195,23 @@ export function straceDisagreement(o: Observation): string | undefined {
   if (s.inForce)
     return `strace saw ${where(s.inForce)} before the probe's write, but the kernel check says ${o.kernel}`;
   return undefined;
+}
+
+/**
+ * Where the ptrace reading (Observation.ptrace, PTRACE_GET_RSEQ_CONFIGURATION for the same thread at the
+ * same stage) and the in-process check disagree on registered vs unregistered, say how. The in-process
+ * check's `unavailable` (rseq refused) claims neither, and a failed request (EIO: no such request before
+ * Linux 5.13) tells nothing.
+ */
+export function ptraceDisagreement(o: Observation): string | undefined {
+  const p = o.ptrace;
+  if (!p || p.registered === null) return undefined;
+  if (o.kernel !== 'registered' && o.kernel !== 'unregistered') return undefined;
+  if (p.registered === (o.kernel === 'registered')) return undefined;
+  const said = p.registered
+    ? `registered (area ${p.address}, length ${p.length}, signature ${p.signature})`
+    : 'unregistered (no area)';
+  return `at stage ${o.stage} in thread ${o.tid} the in-process check says ${o.kernel}, PTRACE_GET_RSEQ_CONFIGURATION says ${said}`;
 }
 
 /** Who owned a selftest's registration, from its client observer's line (written at exit). */

@@ -145,9 +145,23 @@ function cellObs(t: TT, r: Run, stage: string): Observation[] {
   return mine;
 }
 
-/** No TLS yet: a static executable's IRELATIVE resolvers (and a signal raised from one) run before __libc_setup_tls. */
+/**
+ * No TLS yet: a static executable's IRELATIVE resolvers (and a signal raised from one) run before
+ * __libc_setup_tls, from apply_irel (static) or from _dl_relocate_static_pie (static-pie).
+ */
 const noTls = (stage: string, link: Link) =>
-  link === 'static' && (stage === 'ifunc-exe' || stage === 'signal-early');
+  link !== 'shared' && (stage === 'ifunc-exe' || stage === 'signal-early');
+
+/** An ELF file's type (2 ET_EXEC, 3 ET_DYN) and whether it asks for a program interpreter (PT_INTERP). */
+function elfKind(file: string): { type: number; interp: boolean } {
+  const b = readFileSync(file);
+  const phoff = Number(b.readBigUInt64LE(32));
+  const phentsize = b.readUInt16LE(54);
+  const phnum = b.readUInt16LE(56);
+  let interp = false;
+  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) interp = true;
+  return { type: b.readUInt16LE(16), interp };
+}
 /**
  * No claim: the library a static program dlopens binds __rseq_size and __rseq_offset to the nested
  * ld.so's copies, which static dlopen never sets up (2.36 elf/rtld_static_init.c copies no rseq
@@ -159,10 +173,40 @@ t.test('build', async (t) => {
   t.equal(build.exitCode, 0, `make succeeds\n${build.all}`);
   for (const name of ['probe-shared', 'probe-static', 'probe-static-malloc', 'libprobe-test-unregister.so'])
     t.ok(existsSync(join(bin, name)), `${name} built into OUT`);
+  if (existsSync(join(bin, 'probe-static-pie'))) {
+    t.same(elfKind(join(bin, 'probe-shared')), { type: 3, interp: true }, 'probe-shared: a PIE with ld.so');
+    t.same(elfKind(join(bin, 'probe-static')), { type: 2, interp: false }, 'probe-static: ET_EXEC');
+    t.same(
+      elfKind(join(bin, 'probe-static-pie')),
+      { type: 3, interp: false },
+      'probe-static-pie: ET_DYN, no ld.so',
+    );
+  } else t.fail('probe-static-pie built into OUT');
   const stray = readdirSync(probesDir).filter((f) =>
     /\.(o|so)$|^probe-(shared|static)|^rp-seccomp-exec$/.test(f),
   );
   t.same(stray, [], 'nothing written into the source tree');
+});
+
+t.test('a libc without rcrt1.o: the static-pie programs say why instead', async (t) => {
+  // A prefix with no glibc in it has no rcrt1.o: the makefile builds the plain static stand-in.
+  const out = join(work, 'no-pie');
+  const made = await execa(
+    'make',
+    [
+      '-C',
+      probesDir,
+      `OUT=${out}`,
+      `GLIBC_PREFIX=${join(work, 'empty-prefix')}`,
+      join(out, 'probe-static-pie'),
+    ],
+    { reject: false, all: true },
+  );
+  t.equal(made.exitCode, 0, made.exitCode === 0 ? 'make succeeds' : `make fails:\n${made.all}`);
+  t.equal(elfKind(join(out, 'probe-static-pie')).type, 2, 'a plain static stand-in (ET_EXEC)');
+  const r = await execa(join(out, 'probe-static-pie'), ['main'], { reject: false });
+  t.equal(r.exitCode, 77, 'exits 77');
+  t.match(r.stderr, /no static-pie probe in this build: .*has no rcrt1\.o/, 'and names the reason');
 });
 
 t.test('stages.json matches the catalogue and the build', async (t) => {
@@ -354,6 +398,16 @@ t.test('the stages the 2019 thread named (issue 14, item 7): where and when they
     before(t, r, 'audit-objsearch', 'ifunc-dso');
   });
 
+  await t.test('audit-symbind: while ld.so relocates the program, before its IFUNC', async (t) => {
+    const r = await run(inv('audit-symbind'));
+    const [o] = cellObs(t, r, 'audit-symbind');
+    t.equal(o?.extra?.symbindFlags, 3, 'a bind-now JUMP_SLOT: LA_SYMB_NOPLTENTER|LA_SYMB_NOPLTEXIT');
+    t.match(o?.extra?.symbindName, /^[A-Za-z_][\w.@$]*$/, 'the symbol bound');
+    before(t, r, 'ifunc-dso', 'audit-symbind');
+    before(t, r, 'audit-symbind', 'ifunc-exe');
+    before(t, r, 'audit-symbind', 'preinit-array');
+  });
+
   await t.test('preload-thread: another thread, during the preload constructor', async (t) => {
     const r = await run(inv('preload-thread'));
     const [o] = cellObs(t, r, 'preload-thread');
@@ -362,7 +416,7 @@ t.test('the stages the 2019 thread named (issue 14, item 7): where and when they
     before(t, r, 'preload-thread', 'exe-ctor');
   });
 
-  for (const link of ['shared', 'static'] as const)
+  for (const link of ['shared', 'static', 'static-pie'] as const)
     await t.test(`signal-early/${link}: handled inside the IFUNC resolver`, async (t) => {
       const r = await run(inv('signal-early', link));
       const [o] = cellObs(t, r, 'signal-early');
@@ -371,17 +425,21 @@ t.test('the stages the 2019 thread named (issue 14, item 7): where and when they
       before(t, r, 'signal-early', 'preinit-array');
     });
 
-  await t.test('static-dlopen: the nested libc claims nothing while the thread is registered', async (t) => {
-    const r = await run(inv('static-dlopen', 'static'));
-    const [o] = cellObs(t, r, 'static-dlopen');
-    const main = r.obs.find((x) => x.stage === 'main');
-    t.equal(main?.glibc.rseqSize, 20, "main reads libc.a's __rseq_size");
-    t.equal(o?.kernel, 'registered', 'the same thread, registered by libc.a');
-    t.equal(o?.glibc.rseqSize, 0, "the library reads the nested ld.so's __rseq_size: 0");
-    t.equal(o?.glibc.rseqOffset, 0, 'and its __rseq_offset: 0');
-    t.equal(o?.extra?.rseqAbiFound, false, 'its libc.so.6 has no __rseq_abi');
-    before(t, r, 'main', 'static-dlopen');
-  });
+  for (const link of ['static', 'static-pie'] as const)
+    await t.test(
+      `static-dlopen/${link}: the nested libc claims nothing while the thread is registered`,
+      async (t) => {
+        const r = await run(inv('static-dlopen', link));
+        const [o] = cellObs(t, r, 'static-dlopen');
+        const main = r.obs.find((x) => x.stage === 'main');
+        t.equal(main?.glibc.rseqSize, 20, "main reads libc.a's __rseq_size");
+        t.equal(o?.kernel, 'registered', 'the same thread, registered by libc.a');
+        t.equal(o?.glibc.rseqSize, 0, "the library reads the nested ld.so's __rseq_size: 0");
+        t.equal(o?.glibc.rseqOffset, 0, 'and its __rseq_offset: 0');
+        t.equal(o?.extra?.rseqAbiFound, false, 'its libc.so.6 has no __rseq_abi');
+        before(t, r, 'main', 'static-dlopen');
+      },
+    );
 });
 
 const valgrind = await execa('valgrind', ['--version'], { reject: false });

@@ -68,6 +68,7 @@ t.test('client stages run in the default scenario only, in both links', async (t
       'client:basic_percpu_ops_test',
       'client:basic_percpu_ops_mm_cid_test',
       'client:param_test',
+      'client:rseq-2019',
       'client:valgrind',
     ],
   );
@@ -111,6 +112,59 @@ t.test('how a client is started', async (t) => {
   t.match(script, /^T=300 probe shared-client-basic_test RSEQ_MATRIX_CLIENT=client:basic_test /m);
   t.match(script, /timeout -s TERM -k 2 "\$\{T:-10\}"/);
   t.notMatch(script, /^traced /m, 'no traced re-run');
+});
+
+t.test('the 2019-ABI client: built by clients.mk, shared and static, judged as a selftest', async (t) => {
+  const def = stageDef('client:rseq-2019');
+  t.same(def?.client, { kind: 'selftest', program: 'rseq-2019' });
+  t.same(def?.links, ['shared', 'static']);
+  t.match(def?.linkNotApplicable?.['static-pie'], /constructor runs after static-pie's self-relocation/);
+  const scenario = scenarioDef('default');
+  if (!scenario || !def?.client) throw new Error('no default scenario or client');
+  const opts = { timeoutSec: 10, thoroughTimeoutSec: 3600 };
+  const shared = clientInvocation(def.client, 'client:rseq-2019', 'shared', scenario, opts);
+  t.same(shared.argv, ['/rm/clients/shared/rseq-2019']);
+  t.same(shared.env.RSEQ_MATRIX_CLIENT, 'client:rseq-2019');
+  const coords = { glibc: 'g', variant: 'v', link: 'static-pie' as const, stage: 'client:rseq-2019' };
+  t.match(resolveExpectation([{ expect: 'registered', why: 'w' }], { ...coords, scenario: 'default' }), {
+    kind: 'ok',
+    expected: { state: 'skip', why: /2019 client is built shared and static only/ },
+  });
+
+  // The 2.35 ABI: glibc's TCB area is registered, the client's own registration was refused.
+  const refused = observerLine({
+    glibc: { areaRegistered: true },
+    extra: { clientRegisterCalls: 1, clientRegisterErrno: 22, clientHandled: null, clientUsable: false },
+  });
+  refused.stage = 'client:rseq-2019';
+  const failedRun = run({ exitCode: 1, stderrTail: 'rseq-2019: cannot use rseq: EINVAL (22)\n' });
+  const expectFail = cell('client:rseq-2019', 'registered');
+  expectFail.expected.clientFails = true;
+  t.match(judge(expectFail, { observations: [refused], run: failedRun }), {
+    status: 'pass',
+    reason: /failed as expected: rseq-2019 failed \(exit 1\): rseq-2019: cannot use rseq: EINVAL/,
+    observed: { state: 'registered', owner: 'glibc' },
+  });
+  t.match(judge(cell('client:rseq-2019', 'registered'), { observations: [refused], run: failedRun }), {
+    status: 'fail',
+    reason: /rseq-2019 failed \(exit 1\)/,
+  });
+  // The 2019 ABI: the client took glibc's __rseq_abi, which is the registered area.
+  const shares = observerLine({
+    glibc: { rseqSize: 0, areaRegistered: false },
+    extra: {
+      clientHandled: 1,
+      clientUsable: true,
+      rseqAbiFound: true,
+      rseqAbiCpuId: 1,
+      rseqAbiRegistered: true,
+    },
+  });
+  shares.stage = 'client:rseq-2019';
+  t.match(judge(cell('client:rseq-2019', 'registered'), { observations: [shares], run: run() }), {
+    status: 'pass',
+    observed: { state: 'registered', owner: 'glibc' },
+  });
 });
 
 t.test('who owned the registration', async (t) => {

@@ -11,8 +11,9 @@ import {
   type Verdict,
   verdictFor,
 } from '../../harness/compare/compare.js';
-import type { CellResult, CellStatus, Results } from '../../harness/model/results.js';
+import type { CellResult, CellStatus, GlibcTestOutcome, Results } from '../../harness/model/results.js';
 import { cloneResults, summarize } from '../../harness/report/synthetic.js';
+import { judgeGlibcTests } from '../../harness/verdict/glibc-tests.js';
 
 const small = JSON.parse(
   readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
@@ -202,4 +203,169 @@ t.test('text, markdown and JSON output', async (t) => {
   t.equal(json.schemaVersion, 1);
   t.same(json.counts, c.counts);
   t.equal(json.changes.length, c.changes.length);
+});
+
+/** Two builds of glibc 2.36 with their judged tests, as a run of matrices/rseq.yaml records them. */
+function withJudgedTests(r: Results, outcomes: Record<string, Record<string, string>>): Results {
+  const out = cloneResults(r);
+  const expected: Record<string, Record<string, GlibcTestOutcome>> = {
+    upstream: { 'misc/tst-rseq': 'PASS', 'nptl/tst-rseq-nptl': 'PASS' },
+    'libc-tls-abi': { 'misc/tst-rseq': 'FAIL', 'nptl/tst-rseq-nptl': 'PASS' },
+  };
+  for (const [variant, tests] of Object.entries(outcomes)) {
+    const planned = Object.entries(expected[variant] ?? {}).map(([test, outcome], i) => ({
+      glibc: 'glibc-2.36',
+      variant,
+      test,
+      expected: { outcome, rule: i, why: `rule ${i}` },
+    }));
+    out.builds.push({
+      key: `k-${variant}`,
+      glibc: 'glibc-2.36',
+      variant,
+      status: 'ok',
+      cached: true,
+      durationMs: 1,
+      description: `2.36 ${variant}`,
+      glibcTests: tests,
+      glibcTestVerdicts: judgeGlibcTests(planned, tests),
+    });
+  }
+  return out;
+}
+
+const AS_PREDICTED = {
+  upstream: { 'misc/tst-rseq': 'PASS', 'nptl/tst-rseq-nptl': 'PASS' },
+  'libc-tls-abi': { 'misc/tst-rseq': 'FAIL', 'nptl/tst-rseq-nptl': 'PASS' },
+};
+
+t.test('glibc tests: a flipped outcome is NEW-FAIL, the flip back FIXED, apart from the cells', async (t) => {
+  const old = withJudgedTests(small, AS_PREDICTED);
+  const same = compareRuns(old, withJudgedTests(small, AS_PREDICTED));
+  t.equal(same.testCounts['UNCHANGED-PASS'], 4);
+  t.equal(exitCodeFor(same), 0, 'the same judged outcomes: no regression');
+
+  // upstream's tst-rseq flips to FAIL; libc-tls-abi's tst-rseq-nptl to FAIL (its predicted FAIL).
+  const flipped = withJudgedTests(small, {
+    upstream: { 'misc/tst-rseq': 'FAIL', 'nptl/tst-rseq-nptl': 'PASS' },
+    'libc-tls-abi': { 'misc/tst-rseq': 'FAIL', 'nptl/tst-rseq-nptl': 'FAIL' },
+  });
+  const c = compareRuns(old, flipped);
+  const by = (v: Verdict) => c.tests.filter((x) => x.verdict === v).map((x) => x.id);
+  t.same(by('NEW-FAIL'), ['glibc-2.36/libc-tls-abi/nptl/tst-rseq-nptl', 'glibc-2.36/upstream/misc/tst-rseq']);
+  t.same(by('UNCHANGED-PASS'), [
+    'glibc-2.36/libc-tls-abi/misc/tst-rseq',
+    'glibc-2.36/upstream/nptl/tst-rseq-nptl',
+  ]);
+  t.same(
+    c.tests.find((x) => x.id === 'glibc-2.36/upstream/misc/tst-rseq'),
+    {
+      id: 'glibc-2.36/upstream/misc/tst-rseq',
+      verdict: 'NEW-FAIL',
+      before: 'pass',
+      after: 'fail',
+      outcomeBefore: 'PASS',
+      outcomeAfter: 'FAIL',
+      expected: 'PASS',
+      reason: 'expected PASS, got FAIL',
+    },
+  );
+  t.equal(c.counts['NEW-FAIL'], 0, 'the cells did not change');
+  t.equal(exitCodeFor(c), 1, 'a glibc test that regressed fails the job');
+
+  const back = compareRuns(flipped, old);
+  t.same(
+    back.tests.filter((x) => x.verdict === 'FIXED').map((x) => x.id),
+    ['glibc-2.36/libc-tls-abi/nptl/tst-rseq-nptl', 'glibc-2.36/upstream/misc/tst-rseq'],
+  );
+  t.equal(exitCodeFor(back), 0);
+
+  const still = compareRuns(flipped, flipped);
+  t.equal(still.testCounts['STILL-FAIL'], 2);
+  t.equal(exitCodeFor(still), 0, 'a known failure is no regression');
+});
+
+t.test('glibc tests: a failed build is INFRA, a test judged in one run only NEW or REMOVED', async (t) => {
+  const old = withJudgedTests(small, AS_PREDICTED);
+  const broken = withJudgedTests(small, { upstream: AS_PREDICTED.upstream });
+  broken.builds.push({
+    key: '',
+    glibc: 'glibc-2.36',
+    variant: 'libc-tls-abi',
+    status: 'error',
+    cached: false,
+    durationMs: 1,
+    description: '',
+    reason: 'build glibc-2.36/libc-tls-abi: the build failed in phase make (exit 2)',
+  });
+  const c = compareRuns(old, broken);
+  t.same(
+    c.tests.filter((x) => x.verdict === 'INFRA').map((x) => [x.id, x.after, x.reason]),
+    [
+      [
+        'glibc-2.36/libc-tls-abi/misc/tst-rseq',
+        'error',
+        'build glibc-2.36/libc-tls-abi: the build failed in phase make (exit 2)',
+      ],
+      [
+        'glibc-2.36/libc-tls-abi/nptl/tst-rseq-nptl',
+        'error',
+        'build glibc-2.36/libc-tls-abi: the build failed in phase make (exit 2)',
+      ],
+    ],
+  );
+  t.equal(exitCodeFor(c), 0, 'a broken build is not a regression of its tests');
+
+  // A baseline that judged nothing (older, or a matrix without expectTests): nothing to regress from.
+  const unjudged = cloneResults(old);
+  for (const b of unjudged.builds) delete b.glibcTestVerdicts;
+  const fresh = withJudgedTests(small, {
+    upstream: { 'misc/tst-rseq': 'FAIL', 'nptl/tst-rseq-nptl': 'PASS' },
+  });
+  const n = compareRuns(unjudged, fresh);
+  t.same(n.testCounts.NEW, 2);
+  t.equal(exitCodeFor(n), 0);
+  t.equal(compareRuns(fresh, unjudged).testCounts.REMOVED, 2);
+});
+
+t.test('glibc tests in the text, markdown and JSON comparisons', async (t) => {
+  const old = withJudgedTests(small, AS_PREDICTED);
+  const next = withJudgedTests(small, {
+    upstream: { 'misc/tst-rseq': 'FAIL', 'nptl/tst-rseq-nptl': 'PASS' },
+    'libc-tls-abi': AS_PREDICTED['libc-tls-abi'],
+  });
+  const c = compareRuns(old, next);
+  const text = formatText(c);
+  t.match(text, /\nglibc tests: NEW-FAIL 1, UNCHANGED-PASS 3\n/);
+  t.match(
+    text,
+    /glibc tests NEW-FAIL \(1\): fails now, did not fail in the baseline\n {2}glibc-2\.36\/upstream\/misc\/tst-rseq {2}pass -> fail {2}PASS -> FAIL, expected PASS {2}expected PASS, got FAIL\n/,
+  );
+  t.match(text, /REGRESSION: 1 glibc test\(s\) fail that did not fail before\n$/);
+  t.notMatch(formatText(compareRuns(small, small)), /glibc tests/, 'no section when no test was judged');
+
+  const md = formatMarkdown(c);
+  t.match(md, /^## rseq-matrix: ❌ 1 new failure\(s\)\n/);
+  t.match(
+    md,
+    /### glibc's own tests\n\n\| verdict \| tests \| meaning \|\n\|---\|---:\|---\|\n\| NEW-FAIL \| 1 \|/,
+  );
+  t.match(
+    md,
+    /\| `glibc-2\.36\/upstream\/misc\/tst-rseq` \| NEW-FAIL \| pass → fail \| PASS → FAIL \| PASS \| expected PASS, got FAIL \|/,
+  );
+
+  const json = JSON.parse(formatJson(c));
+  t.same(json.testCounts, c.testCounts);
+  t.equal(json.tests[0].id, 'glibc-2.36/upstream/misc/tst-rseq');
+  t.equal(json.tests[0].verdict, 'NEW-FAIL');
+
+  // Both kinds of regression at once.
+  const both = cloneResults(next);
+  setStatus(both, 'bookworm/stock/shared/default/main', 'fail', 'flipped');
+  t.match(
+    formatText(compareRuns(old, both)),
+    /REGRESSION: 1 cell\(s\) and 1 glibc test\(s\) fail that did not fail before\n$/,
+  );
+  t.match(formatMarkdown(compareRuns(old, both)), /^## rseq-matrix: ❌ 2 new failure\(s\)\n/);
 });

@@ -1,13 +1,15 @@
 /** Matrices: the bad-matrix corpus and its messages, expansion, rule specificity, filters, YAML lines. */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import yaml from 'js-yaml';
 import t from 'tap';
-import { resolveExpectation, specificity } from '../../harness/matrix/expand.js';
+import { type PlannedCell, resolveExpectation, specificity } from '../../harness/matrix/expand.js';
 import { parseFilter } from '../../harness/matrix/filter.js';
-import type { ExpectRuleDoc } from '../../harness/matrix/schema.js';
+import type { ExpectRuleDoc, ExpectTestRuleDoc, MatrixDoc } from '../../harness/matrix/schema.js';
 import { selectCells, validateMatrix } from '../../harness/matrix/validate.js';
 import { parseYaml } from '../../harness/matrix/yaml.js';
 import { InputError } from '../../harness/util/errors.js';
+import { resolveTestExpectation, testRuleSpecificity } from '../../harness/verdict/glibc-tests.js';
 
 const dir = 'test/unit/bad-matrices';
 const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<string, string>;
@@ -163,4 +165,164 @@ t.test('yaml line locator', async (t) => {
   t.equal(y.lineOf(['b', 2, 'm']), 6);
   t.equal(y.lineOf(['f']), 8);
   t.equal(y.lineOf(['b', 2, 'nope']), 5, 'a missing key points at its mapping');
+});
+
+t.test('expectTests: specificity, ambiguity and coverage of glibc tests', async (t) => {
+  const rules: ExpectTestRuleDoc[] = [
+    { expect: 'PASS', why: 'default' },
+    { match: { test: 'misc/*' }, expect: 'UNSUPPORTED', why: 'one axis, a glob' },
+    { match: { variant: ['abi-a', 'abi-b'], test: 'misc/tst-rseq' }, expect: 'FAIL', why: 'two axes' },
+    { match: { glibc: '*', test: 'nptl/tst-rseq-nptl' }, expect: 'XFAIL', why: "'*' pins nothing" },
+  ];
+  t.equal(testRuleSpecificity(rules[0]!), 0);
+  t.equal(testRuleSpecificity(rules[2]!), 2);
+  t.equal(testRuleSpecificity(rules[3]!), 1, "'*' is no constraint");
+  const c = { glibc: 'g', variant: 'abi-a', test: 'misc/tst-rseq' };
+  t.same(resolveTestExpectation(rules, c), {
+    kind: 'ok',
+    expected: { outcome: 'FAIL', rule: 2, why: 'two axes' },
+  });
+  t.match(resolveTestExpectation(rules, { ...c, variant: 'upstream' }), {
+    kind: 'ok',
+    expected: { outcome: 'UNSUPPORTED', rule: 1 },
+  });
+  t.match(resolveTestExpectation(rules, { ...c, test: 'nptl/tst-rseq-nptl' }), {
+    kind: 'ok',
+    expected: { outcome: 'XFAIL', rule: 3 },
+  });
+  t.match(resolveTestExpectation(rules, { ...c, test: 'elf/tst-x' }), { kind: 'ok', expected: { rule: 0 } });
+  t.same(resolveTestExpectation(rules.slice(1), { ...c, test: 'elf/tst-x' }), { kind: 'uncovered' });
+  t.same(resolveTestExpectation([rules[1]!, { match: { variant: 'abi-a' }, expect: 'PASS', why: 'x' }], c), {
+    kind: 'ambiguous',
+    rules: [0, 1],
+  });
+  t.match(
+    resolveTestExpectation([rules[1]!, { match: { variant: 'abi-a' }, expect: 'UNSUPPORTED', why: 'x' }], c),
+    { kind: 'ok', expected: { rule: 0 } },
+    'equal rules that agree are fine',
+  );
+});
+
+t.test('matrices/rseq.yaml: every glibc test of every build has its expectation', async (t) => {
+  const m = validateMatrix(readFileSync('matrices/rseq.yaml', 'utf8'), 'matrices/rseq.yaml');
+  const tests = m.doc.options?.glibcTests ?? [];
+  t.ok(tests.length >= 3, 'the matrix names glibc tests');
+  const builds = new Set(m.cells.filter((c) => c.glibc !== 'bullseye').map((c) => `${c.glibc}/${c.variant}`));
+  t.equal(m.glibcTestPlan.length, builds.size * tests.length, 'every test of every built glibc x variant');
+  t.notOk(
+    m.glibcTestPlan.some((p) => p.glibc === 'bullseye'),
+    'the stock glibc has no build tree and runs no test',
+  );
+  const expected = (variant: string, test: string, glibc = 'glibc-2.36') =>
+    m.glibcTestPlan.find((p) => p.glibc === glibc && p.variant === variant && p.test === test)?.expected
+      .outcome;
+  for (const v of ['libc-tls-abi', 'ldso-handled', 'ldso-dlsym', 'ldso-handled-early']) {
+    t.equal(expected(v, 'misc/tst-rseq'), 'FAIL', `${v}: __rseq_size stays 0`);
+    t.equal(expected(v, 'nptl/tst-rseq-nptl'), 'PASS', `${v}: the registration checks are always true`);
+    t.equal(expected(v, 'misc/tst-rseq-disable'), 'PASS', v);
+  }
+  for (const v of ['upstream', 'early-init', 'libc-ctor', 'libc-start'])
+    for (const test of tests) t.equal(expected(v, test), 'PASS', `${v} ${test}`);
+  t.equal(expected('upstream', 'misc/tst-rseq', 'glibc-sid'), 'PASS');
+  t.ok(
+    m.glibcTestPlan.every((p) => p.expected.why.length > 20),
+    'every expectation says why',
+  );
+  const stock = validateMatrix(readFileSync('matrices/stock.yaml', 'utf8'), 'matrices/stock.yaml');
+  t.same(stock.glibcTestPlan, [], 'a matrix without expectTests plans no judged test');
+});
+
+// --- static-pie (issue 14): the third link, and how a matrix expands and resolves it.
+t.test('static-pie: expands where static does, with its own reasons where it does not', async (t) => {
+  const doc = yaml.load(readFileSync('matrices/stock.yaml', 'utf8')) as MatrixDoc;
+  doc.links = ['shared', 'static', 'static-pie'];
+  const m = validateMatrix(yaml.dump(doc, { lineWidth: -1 }), 'stock-static-pie.yaml');
+  t.equal(m.cells.length, doc.glibc.length * 3 * doc.scenarios.length * doc.stages.length, 'every link');
+  const byId = new Map(m.cells.map((c) => [c.id, c]));
+  const cell = (link: string, scenario: string, stage: string) =>
+    byId.get(`bookworm/stock/${link}/${scenario}/${stage}`);
+  const byStage = (c: PlannedCell | undefined) => c?.expected.state === 'skip' && c.expected.rule === -1;
+  const probeStages = doc.stages.filter((s) => !s.startsWith('client:'));
+  const applies = probeStages.filter((s) => !byStage(cell('static-pie', 'default', s)));
+  t.same(
+    applies,
+    probeStages.filter((s) =>
+      [
+        'ifunc-exe',
+        'signal-early',
+        'malloc-first',
+        'preinit-array',
+        'exe-ctor',
+        'main',
+        'thread',
+        'fork-child',
+        'vfork-child',
+        'static-dlopen',
+      ].includes(s),
+    ),
+    'the probe stages of a static program, static-dlopen included',
+  );
+  for (const s of probeStages)
+    t.equal(
+      byStage(cell('static-pie', 'default', s)),
+      byStage(cell('static', 'default', s)),
+      `${s}: as static`,
+    );
+  t.equal(
+    cell('static-pie', 'default', 'preload-ctor')?.expected.why,
+    'a static executable loads no LD_PRELOAD library',
+    "a shared-only stage gives the stage's own reason",
+  );
+  const selftest = cell('static-pie', 'default', 'client:basic_test');
+  t.ok(byStage(selftest), 'the selftests are not built static-pie');
+  t.match(selftest?.expected.why, /built shared and static only/, 'with the link reason');
+  t.equal(
+    cell('static-pie', 'tunable-off', 'client:basic_test')?.expected.why,
+    'clients run in the default scenario only',
+    'the scenario reason comes first',
+  );
+  t.notOk(byStage(cell('static-pie', 'default', 'client:valgrind')), 'valgrind runs the static-pie probe');
+  t.ok(byStage(cell('static-pie', 'tunable-off', 'client:valgrind')), 'in the default scenario only');
+  const pick = (f: string) => selectCells(m.cells, parseFilter(f));
+  t.ok(
+    pick('link=static-pie').every((c) => c.link === 'static-pie'),
+    'link=static-pie picks static-pie only',
+  );
+  t.equal(pick('link=static-pie').length, m.cells.length / 3);
+  t.equal(pick('link=static').length, m.cells.length / 3, 'link=static does not pick static-pie');
+  t.equal(pick('link=static*').length, (2 * m.cells.length) / 3, 'a glob picks both');
+});
+
+t.test('static-pie: rules name it exactly, alone or in a list', async (t) => {
+  const rules: ExpectRuleDoc[] = [
+    { expect: 'registered', why: 'default' },
+    { match: { link: 'static' }, expect: 'unregistered', why: 'static only' },
+    { match: { link: ['static', 'static-pie'], stage: 'ifunc-exe' }, expect: 'unavailable', why: 'a list' },
+    { match: { link: 'static*', stage: 'thread' }, expect: 'unregistered', why: 'a glob' },
+  ];
+  const cell = { glibc: 'g', variant: 'v', link: 'static-pie' as const, scenario: 'default', stage: 'main' };
+  t.match(resolveExpectation(rules, cell), { kind: 'ok', expected: { state: 'registered', rule: 0 } });
+  t.match(resolveExpectation(rules, { ...cell, link: 'static' }), { kind: 'ok', expected: { rule: 1 } });
+  t.match(resolveExpectation(rules, { ...cell, stage: 'ifunc-exe' }), {
+    kind: 'ok',
+    expected: { state: 'unavailable', rule: 2 },
+  });
+  t.match(resolveExpectation(rules, { ...cell, stage: 'thread' }), { kind: 'ok', expected: { rule: 3 } });
+  t.match(resolveExpectation(rules, { ...cell, stage: 'ifunc-dso' }), {
+    kind: 'ok',
+    expected: { state: 'skip', rule: -1, why: 'a static executable has no DT_NEEDED library' },
+  });
+});
+
+t.test('matrices/rseq.yaml: every static-pie cell expects what its static cell does', async (t) => {
+  const m = validateMatrix(readFileSync('matrices/rseq.yaml', 'utf8'), 'matrices/rseq.yaml');
+  t.ok(m.doc.links.includes('static-pie'), 'the default matrix has the link');
+  const byId = new Map(m.cells.map((c) => [c.id, c]));
+  const pie = m.cells.filter((c) => c.link === 'static-pie' && c.expected.rule >= 0);
+  t.ok(pie.length >= 100, `${pie.length} static-pie cells judged by a rule`);
+  const differ = pie
+    .filter((c) => byId.get(c.id.replace('/static-pie/', '/static/'))?.expected.state !== c.expected.state)
+    .map((c) => c.id);
+  // The sources (docs/findings.md, "static-pie") move only the IFUNC resolvers, and those stay before TLS.
+  t.same(differ, [], 'no design registers differently in a static-pie program');
 });

@@ -4,9 +4,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFil
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
-import { scenarioDef } from '../../harness/model/catalogue.js';
+import { STAGES, scenarioDef } from '../../harness/model/catalogue.js';
 import {
+  clientInvocation,
   decodeExit,
+  type InvocationTable,
   invocationFor,
   parseStatus,
   runnerScript,
@@ -129,7 +131,7 @@ t.test('without the strace option the script traces nothing', async (t) => {
   t.match(s, 'traced a.strace -E LD_PRELOAD=/rm/bin/l.so /rm/bin/probe-shared main');
   t.equal(
     tracedDisplay(inv),
-    'strace -f -qq -s 4096 -e trace=rseq,write,clone,clone3,fork,vfork,execve -e signal=none -o /rm/out/obs/a.strace -E LD_PRELOAD=/rm/bin/l.so /rm/bin/probe-shared main',
+    'strace -f -qq -s 4096 -e trace=rseq,write,clone,clone3,fork,vfork,execve -e raw=rseq -e signal=none -o /rm/out/obs/a.strace -E LD_PRELOAD=/rm/bin/l.so /rm/bin/probe-shared main',
   );
 });
 
@@ -138,3 +140,35 @@ t.test('seccomp profile', async (t) => {
   t.equal(p.syscalls[0].errnoRet, 38);
   t.same(p.syscalls[0].names, ['rseq']);
 });
+
+t.test(
+  'static-pie: every static stage has its static-pie invocation, the same but for the program',
+  async (t) => {
+    const table = JSON.parse(readFileSync('probes/stages.json', 'utf8')) as InvocationTable;
+    const pieStages = STAGES.filter((s) => s.links.includes('static-pie'));
+    t.ok(pieStages.length >= 10, `${pieStages.length} probe stages apply to static-pie`);
+    for (const s of pieStages) {
+      const pie = table[s.id]?.['static-pie'];
+      const stat = table[s.id]?.static;
+      t.ok(pie && stat, `${s.id}: static and static-pie invocations`);
+      if (!pie || !stat) continue;
+      t.equal(pie.program, stat.program.replace(/^probe-static/, 'probe-static-pie'), `${s.id}: program`);
+      t.same([pie.args, pie.env], [stat.args, stat.env], `${s.id}: same arguments and environment`);
+      const inv = invocationFor(table, s.id, 'static-pie', scenarioDef('tunable-off')!);
+      t.equal(inv?.argv[0], `/rm/bin/${pie.program}`);
+      t.equal(inv?.env.GLIBC_TUNABLES, 'glibc.pthread.rseq=0', "the scenario's environment joins");
+    }
+    const valgrind = clientInvocation(
+      { kind: 'valgrind', probeStage: 'main' },
+      'client:valgrind',
+      'static-pie',
+      scenarioDef('default')!,
+      { timeoutSec: 10, thoroughTimeoutSec: 60 },
+    );
+    t.same(
+      valgrind.argv,
+      ['valgrind', '-q', '/rm/bin/probe-static-pie', 'main'],
+      'valgrind runs probe-static-pie',
+    );
+  },
+);

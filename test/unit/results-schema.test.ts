@@ -82,7 +82,7 @@ t.test('a damaged file: the first field that does not fit, and why', async (t) =
     [
       'a link of no matrix',
       (r) => set(r.cells[0]!, 'link', 'dynamic'),
-      'cells[0].link: must be one of shared, static, not "dynamic"',
+      'cells[0].link: must be one of shared, static, static-pie, not "dynamic"',
     ],
     [
       'an expected state of no kind',

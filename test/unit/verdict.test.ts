@@ -3,7 +3,12 @@ import t from 'tap';
 import type { PlannedCell } from '../../harness/matrix/expand.js';
 import type { Observation, ProbeRun } from '../../harness/model/results.js';
 import { parseObservations } from '../../harness/probe/parse.js';
-import { inconsistency, judge, straceDisagreement } from '../../harness/verdict/verdict.js';
+import {
+  inconsistency,
+  judge,
+  ptraceDisagreement,
+  straceDisagreement,
+} from '../../harness/verdict/verdict.js';
 import { observation } from '../helpers/observation.js';
 
 const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
@@ -200,6 +205,102 @@ t.test('strace against the kernel check', async (t) => {
   t.notOk('straceReason' in j);
   const e = judge(cell('registered'), { failure: 'build broke', strace: null, straceReason: 'x' });
   t.match(e, { status: 'error', reason: 'build broke' });
+});
+
+t.test('the ptrace reading against the in-process check: a disagreement is an error', async (t) => {
+  const reading = (registered: boolean | null, over: Partial<NonNullable<Observation['ptrace']>> = {}) => ({
+    errno: 0,
+    address: registered ? '0x7f0060' : '0x0',
+    length: registered ? 32 : 0,
+    signature: registered ? '0x53053053' : '0x00000000',
+    flags: 0,
+    registered,
+    ...over,
+  });
+  const record = { command: 'rseq-tracer', log: 'l', readings: 5, paired: 1, unpaired: 0, orphans: 0 };
+  // Agreement both ways: the verdict is the kernel check's, the record goes to the cell.
+  const agree = judge(cell('registered'), {
+    observations: [{ ...obs('registered'), ptrace: reading(true) }],
+    run: run(),
+    ptrace: record,
+  });
+  t.match(agree, { status: 'pass', ptrace: record });
+  t.notOk('ptraceReason' in agree);
+  t.match(
+    judge(cell('unregistered'), {
+      observations: [{ ...obs('unregistered', { cpuId: -2, rseqSize: 0 }), ptrace: reading(false) }],
+      run: run(),
+      ptrace: record,
+    }),
+    { status: 'pass' },
+  );
+  // The in-process check says unregistered, ptrace says registered: an error, never a pass or a fail.
+  const lie = judge(cell('unregistered'), {
+    observations: [{ ...obs('unregistered', { cpuId: -2, rseqSize: 0 }), tid: 9, ptrace: reading(true) }],
+    run: run(),
+    ptrace: record,
+  });
+  t.match(lie, {
+    status: 'error',
+    reason:
+      'the observers disagree: at stage main in thread 9 the in-process check says unregistered, PTRACE_GET_RSEQ_CONFIGURATION says registered (area 0x7f0060, length 32, signature 0x53053053)',
+    observed: { state: 'unregistered' },
+  });
+  // ... and the other way, where the expectation would have passed.
+  t.match(
+    judge(cell('registered'), {
+      observations: [{ ...obs('registered'), ptrace: reading(false) }],
+      run: run(),
+      ptrace: record,
+    }),
+    {
+      status: 'error',
+      reason:
+        /^the observers disagree: .* the in-process check says registered, PTRACE_GET_RSEQ_CONFIGURATION says unregistered \(no area\)$/,
+    },
+  );
+  // Only the cell's own stage counts; a disagreement on another stage's line is not this cell's.
+  t.match(
+    judge(cell('registered'), {
+      observations: [
+        { ...obs('registered'), ptrace: reading(true) },
+        { ...obs('registered', {}, 'exe-ctor'), ptrace: reading(false) },
+      ],
+      run: run(),
+    }),
+    { status: 'pass' },
+  );
+  // Nothing to compare: no reading, a failed request (EIO before Linux 5.13), rseq refused.
+  t.equal(ptraceDisagreement(obs('registered')), undefined);
+  t.equal(ptraceDisagreement({ ...obs('registered'), ptrace: null }), undefined);
+  t.equal(
+    ptraceDisagreement({
+      ...obs('registered'),
+      ptrace: reading(null, { errno: 5, address: null, length: null, signature: null, flags: null }),
+    }),
+    undefined,
+  );
+  t.equal(ptraceDisagreement({ ...obs('unavailable'), ptrace: reading(false) }), undefined);
+  // A crash is still the crash, whatever the readings.
+  t.match(
+    judge(cell('registered'), {
+      observations: [{ ...obs('registered'), ptrace: reading(false) }],
+      run: run({ signal: 'SIGSEGV', exitCode: null }),
+    }),
+    { status: 'error', reason: 'the probe was killed by SIGSEGV' },
+  );
+  // Every cell carries the record or the reason it has none.
+  t.match(judge(cell('skip'), {}), { status: 'skip', ptraceReason: /skipped/ });
+  t.match(judge(cell('registered'), { failure: 'build broke' }), { ptraceReason: /^not probed/ });
+  t.match(judge(cell('registered'), { observations: [obs('registered')], run: run(), ptrace: null }), {
+    status: 'pass',
+    ptrace: null,
+    ptraceReason: /could not watch/,
+  });
+  t.match(
+    judge(cell('registered'), { observations: [obs('registered')], run: run(), ptraceReason: 'clients: x' }),
+    { ptraceReason: 'clients: x' },
+  );
 });
 
 t.test('observation parsing keeps garbage apart', async (t) => {

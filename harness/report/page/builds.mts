@@ -1,6 +1,9 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
-/** The builds: status, mode, time per phase, glibc's own tests, log tails. */
-import type { BuildResult } from '../../model/results.js';
+/**
+ * The builds: status, mode, time per phase, glibc's own tests (judged against the matrix's expectTests
+ * where it has them: each outcome as expected or not, with the rule's why), log tails.
+ */
+import type { BuildResult, GlibcTestVerdict } from '../../model/results.js';
 import { fmtMs, h, num, plural, yn } from './dom.mjs';
 import { R } from './state.mjs';
 
@@ -79,6 +82,52 @@ function glibcTests(tests: Record<string, string>): HTMLDetailsElement {
   return det;
 }
 
+/** A judged test's line: as expected or not, the outcome, the test, what was expected and why. */
+function judgedTest(v: GlibcTestVerdict): HTMLLIElement {
+  const ok = v.verdict === 'pass';
+  const outcome = v.outcome === null ? 'none' : String(v.outcome);
+  const li = h('li', 'tjudged', [
+    h('span', 'badge ' + (ok ? 'pass' : 'fail'), ok ? 'as expected' : 'unexpected'),
+    ' ',
+    h('span', 'tres ' + resultClass(outcome), outcome),
+    ' ',
+    h('code', null, v.test),
+    ok ? null : ' (expected ' + v.expected + ')',
+    h('div', 'why', 'expectTests[' + v.rule + ']: ' + v.why),
+  ]);
+  li.title = ok ? 'as expectTests[' + v.rule + '] says' : (v.reason ?? 'not the expected outcome');
+  return li;
+}
+
+/** glibc's tests of one build, judged: mismatches first and open, then the rest. */
+function judgedTests(verdicts: GlibcTestVerdict[]): HTMLDetailsElement {
+  const bad = verdicts.filter((v) => v.verdict !== 'pass');
+  const det = h('details', 'gtests');
+  det.open = bad.length > 0 && verdicts.length <= 40;
+  const outcomes: Record<string, string> = {};
+  for (const v of verdicts) outcomes[v.test] = v.outcome === null ? 'none' : String(v.outcome);
+  det.appendChild(
+    h('summary', null, [
+      h('span', 'fname', 'glibc tests'),
+      ' ',
+      h(
+        'span',
+        'tres ' + (bad.length ? 'bad' : 'ok'),
+        bad.length ? bad.length + ' unexpected' : 'all as expected',
+      ),
+      ' ',
+      testSummary(testCounts(outcomes)),
+    ]),
+  );
+  const tl = h('ul', 'tlist');
+  // One test a line: the why does not fit the columns of the unjudged list.
+  tl.style.columns = 'auto';
+  tl.style.whiteSpace = 'normal';
+  for (const v of bad.concat(verdicts.filter((v) => v.verdict === 'pass'))) tl.appendChild(judgedTest(v));
+  det.appendChild(tl);
+  return det;
+}
+
 export function buildsSection(): HTMLDetailsElement {
   const builds = R.data.builds;
   const det = h('details', 'builds');
@@ -87,8 +136,14 @@ export function buildsSection(): HTMLDetailsElement {
   let inc = 0;
   let cached = 0;
   let anyTests = false;
+  let judged = 0;
+  let unexpected = 0;
   const tests = new Map<string, number>();
   for (const b of builds) {
+    for (const v of Array.isArray(b.glibcTestVerdicts) ? b.glibcTestVerdicts : []) {
+      judged++;
+      if (v.verdict !== 'pass') unexpected++;
+    }
     if (b.status === 'ok') ok++;
     if (b.cached) cached++;
     if (b.mode === 'cold') cold++;
@@ -107,10 +162,20 @@ export function buildsSection(): HTMLDetailsElement {
       h('h2', 'inline', 'Builds (' + builds.length + ')'),
       h('span', 'bsum', facts.join(' \u00b7 ')),
       anyTests ? h('span', 'bsum', ['glibc tests: ', testSummary(tests)]) : null,
+      judged
+        ? h('span', 'bsum', [
+            'judged: ',
+            h(
+              'span',
+              'tres ' + (unexpected ? 'bad' : 'ok'),
+              unexpected ? unexpected + ' of ' + judged + ' unexpected' : judged + ' as expected',
+            ),
+          ])
+        : null,
     ]),
   );
-  // Open when something needs a look: a failed build or a failed glibc test.
-  det.open = ok < builds.length || (tests.get('FAIL') ?? 0) > 0;
+  // Open when something needs a look: a failed build, a glibc test not as expected (an unjudged one: FAIL).
+  det.open = ok < builds.length || (judged ? unexpected > 0 : (tests.get('FAIL') ?? 0) > 0);
   const t = h('table', 'kv wide builds-t');
   const cols = ['Key', 'glibc', 'Variant', 'Status', 'Mode', 'Cached', 'Duration', 'Compiled', 'Description'];
   t.appendChild(
@@ -142,7 +207,9 @@ export function buildsSection(): HTMLDetailsElement {
     const more: HTMLElement[] = [];
     const pv = phasesView(b);
     if (pv) more.push(h('div', 'bline', [h('span', 'fname', 'Phases'), pv]));
-    if (b.glibcTests && typeof b.glibcTests === 'object') more.push(glibcTests(b.glibcTests));
+    if (Array.isArray(b.glibcTestVerdicts) && b.glibcTestVerdicts.length)
+      more.push(judgedTests(b.glibcTestVerdicts));
+    else if (b.glibcTests && typeof b.glibcTests === 'object') more.push(glibcTests(b.glibcTests));
     if (b.logPath) more.push(h('div', 'bline', [h('span', 'fname', 'Log'), h('code', null, b.logPath)]));
     if (b.logTail) more.push(h('pre', 'log', b.logTail));
     if (more.length) {
