@@ -55,6 +55,33 @@ export function specificity(rule: ExpectRuleDoc): number {
   return AXES.filter((a) => patternList(rule.match?.[a]) !== undefined).length;
 }
 
+/**
+ * The rule that decides: the most specific of those that match, the first of equals; `tie` is the first
+ * equally specific rule that expects something else (-1: none), which makes the choice ambiguous.
+ * Shared by the cell rules (`expect:`) and the glibc-test rules (`expectTests:`).
+ */
+export function mostSpecificRule<R extends { expect: string }>(
+  rules: readonly R[],
+  matches: (rule: R) => boolean,
+  specificityOf: (rule: R) => number,
+): { best: number; tie: number } {
+  let best = -1;
+  let bestSpec = -1;
+  let tie = -1;
+  rules.forEach((rule, i) => {
+    if (!matches(rule)) return;
+    const s = specificityOf(rule);
+    if (s > bestSpec) {
+      best = i;
+      bestSpec = s;
+      tie = -1;
+    } else if (s === bestSpec && rules[best]?.expect !== rule.expect && tie < 0) {
+      tie = i;
+    }
+  });
+  return { best, tie };
+}
+
 export type Resolution =
   | { kind: 'ok'; expected: Expectation }
   | { kind: 'uncovered' }
@@ -78,20 +105,7 @@ export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCo
       notHere;
     return { kind: 'ok', expected: { state: 'skip', registered: null, rule: -1, why } };
   }
-  let best = -1;
-  let bestSpec = -1;
-  let tie = -1;
-  rules.forEach((rule, i) => {
-    if (!ruleMatches(rule, cell)) return;
-    const s = specificity(rule);
-    if (s > bestSpec) {
-      best = i;
-      bestSpec = s;
-      tie = -1;
-    } else if (s === bestSpec && rules[best]?.expect !== rule.expect && tie < 0) {
-      tie = i;
-    }
-  });
+  const { best, tie } = mostSpecificRule(rules, (r) => ruleMatches(r, cell), specificity);
   const rule = rules[best];
   if (!rule) return { kind: 'uncovered' };
   if (tie >= 0) return { kind: 'ambiguous', rules: [best, tie] };

@@ -4,7 +4,7 @@
  * axes wins; equally specific rules that disagree are ambiguous), and whether a build's recorded outcome
  * is that one. Pure.
  */
-import { globMatch, patternList } from '../matrix/expand.js';
+import { globMatch, mostSpecificRule, patternList } from '../matrix/expand.js';
 import type { ExpectTestRuleDoc } from '../matrix/schema.js';
 import type { BuildResult, GlibcTestOutcome, GlibcTestVerdict } from '../model/results.js';
 
@@ -55,20 +55,7 @@ export function resolveTestExpectation(
   rules: readonly ExpectTestRuleDoc[],
   c: GlibcTestCoords,
 ): TestResolution {
-  let best = -1;
-  let bestSpec = -1;
-  let tie = -1;
-  rules.forEach((rule, i) => {
-    if (!testRuleMatches(rule, c)) return;
-    const s = testRuleSpecificity(rule);
-    if (s > bestSpec) {
-      best = i;
-      bestSpec = s;
-      tie = -1;
-    } else if (s === bestSpec && rules[best]?.expect !== rule.expect && tie < 0) {
-      tie = i;
-    }
-  });
+  const { best, tie } = mostSpecificRule(rules, (r) => testRuleMatches(r, c), testRuleSpecificity);
   const rule = rules[best];
   if (!rule) return { kind: 'uncovered' };
   if (tie >= 0) return { kind: 'ambiguous', rules: [best, tie] };
