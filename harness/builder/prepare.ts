@@ -8,7 +8,7 @@ import { sha256File } from '../cache/digest.js';
 import { ensureSuiteImages } from '../docker/images.js';
 import { toolchainSuite } from '../matrix/expand.js';
 import type { GlibcEntry, VariantEntry } from '../matrix/schema.js';
-import { IMAGES_DIR, PATCHES_DIR } from '../util/paths.js';
+import { IMAGES_DIR } from '../util/paths.js';
 import { sharedWork } from '../util/shared.js';
 import { type ReadyBuild, stockBuild } from './build.js';
 import { ensureGlibcBuild, type GlibcBuildContext, type PatchFile } from './glibc.js';
@@ -18,6 +18,8 @@ export interface PrepareContext extends GlibcBuildContext {
   docker: Docker;
   /** Relative tarball and git paths of the matrix are taken from here. */
   matrixDir: string;
+  /** Where the variants' patch paths are taken from (the repository's patches/, or options.patchesDir). */
+  patchesDir: string;
 }
 
 /** One source resolution per glibc entry, however many variants ask for it at once. */
@@ -35,7 +37,7 @@ export async function prepareBuild(
   const source = sharedWork(sources, key, () => resolveSource(entry, ctx.cacheDir, ctx.matrixDir, ctx.log));
   const patches: PatchFile[] = [];
   for (const name of patchNames) {
-    const path = join(PATCHES_DIR, name);
+    const path = join(ctx.patchesDir, name);
     patches.push({ name, path, sha256: await sha256File(path) });
   }
   return ensureGlibcBuild(ctx, { glibc: entry, variant, images, source: await source, patches });

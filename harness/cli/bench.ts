@@ -11,9 +11,11 @@
  *      cell's timings (start to first probe plus last probe to exit; target <= 1.5 s), and the stock
  *      matrix without the percpu selftests (target <= 15 s)
  *   6. the report of 10,000 cells: size (target < 5 MB) and time until usable in Chromium (target < 2 s)
+ *   7. `review` of a 3-patch series touching two files each, warm base, against one incremental variant
+ *      build plus its probes (a 1-patch review's patch step alone; target <= 4 x)     [--review]
  *
  * Prints a table and writes reports/bench.json; the phases and figures are compared with the previous
- * reports/bench.json, and each more than 25 % slower is named. Options: --cold, --no-warm, --no-figures,
+ * reports/bench.json, and each more than 25 % slower is named. Options: --cold, --review, --no-warm, --no-figures,
  * --matrix FILE and --filter EXPR (the run broken into phases; default the whole default matrix).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -354,6 +356,122 @@ async function oneCellAndStock(): Promise<void> {
   );
 }
 
+/** Files the review bench's patches change: each compiled into libc once, none included elsewhere. */
+const REVIEW_FILES = [
+  'stdlib/getenv.c',
+  'stdlib/setenv.c',
+  'string/strsep.c',
+  'string/strtok.c',
+  'misc/getauxval.c',
+  'misc/mntent.c',
+];
+
+/**
+ * A series of `count` patches, two files each, written as bare diffs into `dir`: each adds a variable
+ * with this bench's nonce, so that every bench builds new keys and compiles what the patch changed.
+ */
+async function benchSeries(tarball: string, dir: string, count: number, nonce: string): Promise<void> {
+  const tree = join(dir, 'tree');
+  mkdirSync(tree, { recursive: true });
+  const files = REVIEW_FILES.slice(0, count * 2);
+  await execa('tar', [
+    '-xf',
+    tarball,
+    '-C',
+    tree,
+    '--strip-components=1',
+    ...files.map((f) => `glibc-2.36/${f}`),
+  ]);
+  mkdirSync(join(dir, 'series'), { recursive: true });
+  for (let k = 0; k < count; k++) {
+    const diffs: string[] = [];
+    for (const f of files.slice(k * 2, k * 2 + 2)) {
+      const old = readFileSync(join(tree, f), 'utf8');
+      const name = f.replace(/\W/g, '_');
+      writeFileSync(
+        join(tree, `${f}.new`),
+        `${old}\nconst char bench_${name}_${nonce}[] __attribute__ ((used)) = "${nonce}";\n`,
+      );
+      const d = await execa(
+        'diff',
+        ['-u', '--label', `a/${f}`, '--label', `b/${f}`, join(tree, f), join(tree, `${f}.new`)],
+        {
+          reject: false,
+        },
+      );
+      diffs.push(d.stdout.endsWith('\n') ? d.stdout : `${d.stdout}\n`);
+    }
+    writeFileSync(
+      join(dir, 'series', `000${k + 1}-bench.patch`),
+      `bench: patch ${k + 1} of ${count}\n\n${diffs.join('')}`,
+    );
+  }
+}
+
+/** 7: a 3-patch review against one incremental variant build plus its probes. */
+async function reviewRatio(): Promise<void> {
+  const tarball = (
+    await execa('sh', ['-c', `ls ${cache}/sources/blobs/*glibc_2.36.orig.tar.xz | head -1`], {
+      reject: false,
+    })
+  ).stdout.trim();
+  if (!tarball) {
+    add(
+      'review of a 3-patch series',
+      'no glibc 2.36 tarball in the cache: run `npm run matrix` first',
+      '<= 4 x',
+      null,
+    );
+    return;
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'rm-bench-review-'));
+  const nonce = Date.now().toString(36);
+  const review = async (series: string, out: string, extra: string[]) => {
+    const [r, sec] = await timed(() =>
+      execa(
+        'node',
+        [cli, 'review', series, '--base', 'glibc-2.36', '--out', out, '--format', 'json', ...extra],
+        {
+          cwd: ROOT,
+          reject: false,
+        },
+      ),
+    );
+    const o = JSON.parse(r.stdout || '{}') as {
+      review?: { steps: { build: { status: string; cached?: boolean } }[] };
+    };
+    if (!o.review) throw new Error(`rseq-matrix review: ${r.stderr.slice(-2000)}`);
+    return { sec, steps: o.review.steps };
+  };
+  try {
+    // The base warm first (its build, the probes' compilation), so neither figure pays for it.
+    await benchSeries(tarball, join(dir, 'one'), 1, `${nonce}a`);
+    await review(join(dir, 'one', 'series'), join(dir, 'warm'), ['--filter', 'variant=base']);
+    const one = await review(join(dir, 'one', 'series'), join(dir, 'one-out'), [
+      '--filter',
+      'variant=patch-1',
+    ]);
+    await benchSeries(tarball, join(dir, 'three'), 3, `${nonce}b`);
+    const three = await review(join(dir, 'three', 'series'), join(dir, 'three-out'), []);
+    const built = three.steps.filter((s) => s.build.status === 'ok' && !s.build.cached).length;
+    add(
+      'one incremental variant build plus its probes (a 1-patch review, patch step only)',
+      `${one.sec.toFixed(0)} s`,
+      'information',
+      null,
+    );
+    const ratio = three.sec / one.sec;
+    add(
+      'review of a 3-patch series (two files each), warm base, / one variant build plus probes',
+      `${ratio.toFixed(2)} (${three.sec.toFixed(0)} s vs ${one.sec.toFixed(0)} s; ${built} steps built)`,
+      '<= 4',
+      ratio <= 4 && built === 3,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** 5: the report of 10,000 cells. */
 async function reportSize(): Promise<void> {
   const results = largeResults(10_000);
@@ -442,6 +560,7 @@ async function main(): Promise<void> {
       `bench: warning: ${before.glibcBuilds} glibc build(s) running: the figures share the machine\n`,
     );
   if (args.has('--cold')) await coldRatio();
+  if (args.has('--review')) await reviewRatio();
   await incrementalRatios();
   if (!args.has('--no-warm')) await warmRerun(matrix, filter);
   if (!args.has('--no-figures')) await oneCellAndStock();

@@ -22,12 +22,14 @@ import type { Results } from '../model/results.js';
 import { writeReports, writeReportsFromFiles } from '../report/files.js';
 import { mergeShards, parseShard, type ShardFile, shardLabel } from '../results/merge.js';
 import { readResults, writeResults } from '../results/store.js';
+import { formatReviewMarkdown, formatReviewText } from '../review/format.js';
 import { InputError } from '../util/errors.js';
 import { stderrLog } from '../util/log.js';
 import { defaultCacheDir } from '../util/paths.js';
 import { NO_TIMING, TimingRecorder } from '../util/timing.js';
 import { formatChecks, runDoctor } from './doctor.js';
 import { buildProgress } from './progress.js';
+import { runReview } from './review.js';
 import { loadMatrix, runMatrix } from './run.js';
 import { summaryTable } from './table.js';
 import { TOOL_VERSION } from './version.js';
@@ -172,6 +174,72 @@ export function buildProgram(): Command {
         await writeFile(o.timings, `${JSON.stringify(timer.result())}\n`);
       }
     });
+
+  addCommon(
+    program
+      .command('review')
+      .argument(
+        '<series>',
+        'a patch series: an mbox (git format-patch --stdout, a list archive) or a folder of .patch files',
+      ),
+  )
+    .requiredOption('--base <glibc>', 'the glibc entry of --matrix the series applies to, e.g. glibc-2.36')
+    .option(
+      '--matrix <file>',
+      'the matrix the base entry comes from (and the plan: links, scenarios, stages)',
+      'matrices/rseq.yaml',
+    )
+    .option('--plan <file>', "a matrix whose links, scenarios and stages replace --matrix's")
+    .option(
+      '--against <review>',
+      "a previous version's review (review.json or its folder): what changed between them",
+    )
+    .option('--format <fmt>', 'what to print: text, markdown or json', 'text')
+    .option('--thorough', 'also run the long client stages (client:param_test)')
+    .option('--no-ccache', 'compile without ccache')
+    .description(
+      'build the base and each prefix of a patch series, probe every stage, and say what each patch changes (review.html, review.md, review.json)',
+    )
+    .action(
+      async (
+        series: string,
+        o: Common & { base: string; matrix: string; plan?: string; against?: string; format: string },
+      ) => {
+        const fmt = { text: formatReviewText, markdown: formatReviewMarkdown, json: null }[o.format];
+        if (fmt === undefined)
+          throw new InputError(`--format: "${o.format}" is not one of text, markdown, json`);
+        if (o.shard) throw new InputError('--shard: a review runs whole; it has no shards');
+        const log = stderrLog({ verbose: o.verbose });
+        const progress = buildProgress(log);
+        const r = await runReview({
+          series,
+          base: o.base,
+          matrixPath: o.matrix,
+          ...(o.plan ? { planPath: o.plan } : {}),
+          ...(o.against ? { againstPath: o.against } : {}),
+          ...(o.out ? { outDir: o.out } : {}),
+          ...(o.filter ? { filter: o.filter } : {}),
+          jobs: o.jobs,
+          cacheDir: o.cache,
+          autoSetup: o.setup,
+          thorough: o.thorough ?? false,
+          ccache: o.ccache ?? true,
+          progress: progress.report,
+          log,
+          argv: process.argv.slice(2),
+          writeReport: await reportWriter(),
+        }).finally(() => progress.done());
+        if (fmt)
+          process.stdout.write(
+            `${fmt(r.review, r.against).trimEnd()}\n\nreview: ${r.paths.html}\nmarkdown: ${r.paths.markdown}\njson: ${r.paths.json}\n`,
+          );
+        else
+          process.stdout.write(
+            `${JSON.stringify({ exitCode: r.exitCode, paths: r.paths, review: r.review, against: r.against ?? null })}\n`,
+          );
+        process.exitCode = r.exitCode;
+      },
+    );
 
   program
     .command('validate')

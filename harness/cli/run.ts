@@ -79,15 +79,22 @@ export async function loadMatrix(path: string): Promise<Matrix> {
       `${path}: cannot read the matrix: ${(e as NodeJS.ErrnoException).code ?? errorMessage(e)}`,
     );
   }
-  return validateMatrix(text, relative(process.cwd(), resolve(path)) || path, { patchFileProblem });
+  return validateMatrix(text, relative(process.cwd(), resolve(path)) || path, {
+    patchFileProblem: (rel, dir) => patchFileProblem(rel, patchesDirOf(path, dir)),
+  });
+}
+
+/** Where a matrix's patch paths are taken from: its options.patchesDir (beside the file), else patches/. */
+export function patchesDirOf(matrixPath: string, patchesDir: string | undefined): string {
+  return patchesDir ? resolve(dirname(matrixPath), patchesDir) : PATCHES_DIR;
 }
 
 /** A patch must be a regular file that stays inside patches/ once every symlink is resolved. */
-export function patchFileProblem(rel: string): string | undefined {
-  const root = realpathSync(PATCHES_DIR);
+export function patchFileProblem(rel: string, patchesDir = PATCHES_DIR): string | undefined {
+  const root = realpathSync(patchesDir);
   let real: string;
   try {
-    real = realpathSync(join(PATCHES_DIR, rel));
+    real = realpathSync(join(patchesDir, rel));
   } catch {
     return `patch file "${rel}" does not exist in patches/`;
   }
@@ -285,6 +292,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       session,
       cacheDir: opts.cacheDir,
       matrixDir: dirname(resolve(opts.matrixPath)),
+      patchesDir: patchesDirOf(opts.matrixPath, matrix.doc.options?.patchesDir),
       log,
       // make's -j: every core is used, and a build that starts beside another takes only what is free.
       cores: availableParallelism(),

@@ -130,7 +130,11 @@ export const ExpectRule = Type.Object(
         Strict,
       ),
     ),
-    expect: Type.Union([...STATES.map((s) => Type.Literal(s)), Type.Literal('skip')]),
+    /**
+     * The state the cells must show; `skip` leaves them out; `any` records what they show without judging
+     * it (a measured cell passes whatever its state; `rseq-matrix review` plans its cells so).
+     */
+    expect: Type.Union([...STATES.map((s) => Type.Literal(s)), Type.Literal('skip'), Type.Literal('any')]),
     why: Text,
     /**
      * Client stages only: the client (a selftest) is expected to fail in these cells, as `why` says.
@@ -198,6 +202,11 @@ export const MatrixSchema = Type.Object(
         {
           /** Seconds one probe process may run before its process group is killed. */
           probeTimeout: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 600 })),
+          /**
+           * Where the variants' patch paths are taken from, relative to the matrix file (default: the
+           * repository's patches/). `rseq-matrix review` writes a series' patches beside its matrix so.
+           */
+          patchesDir: Type.Optional(Type.String({ minLength: 1, pattern: '^[^/]' })),
           /** glibc's own tests to run from each build tree, e.g. misc/tst-rseq. */
           glibcTests: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9_-]+/[A-Za-z0-9_.+-]+$' }))),
         },

@@ -49,8 +49,11 @@ export interface Matrix {
 }
 
 export interface ValidateOptions {
-  /** Why a patch file (relative to patches/) cannot be used, or undefined: the file system's part. */
-  patchFileProblem?: (path: string) => string | undefined;
+  /**
+   * Why a patch file cannot be used, or undefined: the file system's part. `patchesDir` is the matrix's
+   * options.patchesDir (relative to the matrix file) when it names one; else paths are under patches/.
+   */
+  patchFileProblem?: (path: string, patchesDir: string | undefined) => string | undefined;
 }
 
 export function validateMatrix(text: string, file: string, options: ValidateOptions = {}): Matrix {
@@ -213,7 +216,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
       if (typeof g === 'string' && !glibcIds.includes(g))
         fail(at, `unknown glibc entry "${g}"${didYouMean(g, glibcIds)}`);
       list.forEach((p, j) => {
-        const bad = patchPathProblem(p) ?? options.patchFileProblem?.(p);
+        const bad = patchPathProblem(p) ?? options.patchFileProblem?.(p, doc.options?.patchesDir);
         if (bad) fail([...at, j], bad);
       });
       if (!list.length) continue;

@@ -89,7 +89,7 @@ const Build = Type.Object({
 });
 
 const Expected = Type.Object({
-  state: OneOf([...STATES, 'skip']),
+  state: OneOf([...STATES, 'skip', 'any']),
   registered: OrNull(Bool),
   rule: Int,
   why: Str,

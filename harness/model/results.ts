@@ -169,7 +169,8 @@ export interface StraceCell {
 }
 
 export interface Expectation {
-  state: RseqState | 'skip';
+  /** any: no expectation, the cell records what it shows (a measured cell passes). */
+  state: RseqState | 'skip' | 'any';
   registered: boolean | null;
   /** Index of the matrix rule that decided it (-1: the stage's own applicability). */
   rule: number;

@@ -113,3 +113,74 @@ t.test('bad input to run exits 2 with one line; no engine needed', async (t) => 
   const u = await runCli(['run']);
   t.equal(u.exitCode, 2, 'usage error');
 });
+
+t.test('bad input to review: exit 2, one line naming the file, before anything is built', async (t) => {
+  const dir = join(tmp, 'review');
+  mkdirSync(dir, { recursive: true });
+  const review = async (series: string, ...more: string[]) =>
+    rseqMatrix(['review', series, '--base', 'glibc-2.36', '--no-setup', '--out', join(dir, 'out'), ...more]);
+  const hunk = (header: string) =>
+    [
+      'From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001',
+      'From: A Developer <dev@example.org>',
+      'Date: Fri, 3 May 2019 14:42:15 -0400',
+      'Subject: [PATCH 1/1] elf: a change',
+      '',
+      'Why.',
+      '---',
+      'diff --git a/elf/x.c b/elf/x.c',
+      '--- a/elf/x.c',
+      '+++ b/elf/x.c',
+      header,
+      ' one',
+      '+added',
+      ' two',
+      '-- ',
+      '2.39.2',
+      '',
+    ].join('\n');
+
+  const none = join(dir, 'none.mbox');
+  writeFileSync(
+    none,
+    'From 0123456789abcdef0123456789abcdef01234567 Mon Sep 17 00:00:00 2001\nFrom: A <a@example.org>\nSubject: Re: [PATCH 1/2] rseq\n\nA reply, no diff.\n',
+  );
+  const noPatch = await review(none);
+  t.equal(noPatch.code, 2, 'an mbox with no patch: exit 2');
+  t.equal(noPatch.lines.length, 1, 'one line');
+  t.match(noPatch.lines[0] ?? '', /none\.mbox.*no patch/);
+
+  const corrupt = join(dir, 'corrupt.mbox');
+  writeFileSync(corrupt, hunk('@@ -1,2 +1,4 @@'));
+  const bad = await review(corrupt);
+  t.equal(bad.code, 2, 'a corrupt hunk (its header says 4 new lines, it has 3): exit 2');
+  t.equal(bad.lines.length, 1, 'one line');
+  t.match(bad.lines[0] ?? '', /corrupt\.mbox:\d+: .*hunk/, 'naming the file, line and hunk');
+
+  const good = join(dir, 'good.mbox');
+  writeFileSync(good, hunk('@@ -1,2 +1,3 @@'));
+  const base = await rseqMatrix([
+    'review',
+    good,
+    '--base',
+    'glibc-2.63',
+    '--no-setup',
+    '--out',
+    join(dir, 'out'),
+  ]);
+  t.equal(base.code, 2, 'an unknown base: exit 2');
+  t.match(base.lines[0] ?? '', /--base: "glibc-2\.63" is no glibc entry of matrices\/rseq\.yaml/);
+  t.equal(base.lines.length, 1, 'one line');
+
+  const against = await review(good, '--against', join(dir, 'none.mbox'));
+  t.equal(against.code, 2, '--against something that is no review: exit 2');
+  t.match(against.lines[0] ?? '', /--against: .*none\.mbox: not JSON/);
+
+  const format = await review(good, '--format', 'html');
+  t.equal(format.code, 2, 'an unknown --format: exit 2');
+  t.same(format.lines, ['rseq-matrix: --format: "html" is not one of text, markdown, json']);
+
+  const missing = await review(join(dir, 'no-such.mbox'));
+  t.equal(missing.code, 2, 'a series that does not exist: exit 2');
+  t.match(missing.lines[0] ?? '', /no-such\.mbox/);
+});

@@ -87,7 +87,7 @@ t.test('a damaged file: the first field that does not fit, and why', async (t) =
     [
       'an expected state of no kind',
       (r) => set(r.cells[1]!.expected, 'state', 'maybe'),
-      'cells[1].expected.state: must be one of registered, unregistered, unavailable, skip, not "maybe"',
+      'cells[1].expected.state: must be one of registered, unregistered, unavailable, skip, any, not "maybe"',
     ],
     [
       'an observed state of no kind',

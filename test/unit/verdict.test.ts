@@ -331,3 +331,30 @@ t.test('the 2019 ABI: __rseq_handled and one __rseq_abi per namespace', async (t
     /glibc's TLS __rseq_abi registered, not the area/,
   );
 });
+
+t.test('expect: any records what the cell shows: a measured cell passes, an error stays one', async (t) => {
+  const any = {
+    ...cell('registered'),
+    expected: { state: 'any' as const, registered: null, rule: 0, why: 'w' },
+  };
+  t.match(judge(any, { observations: [obs('unregistered', { cpuId: -2, rseqSize: 0 })], run: run() }), {
+    status: 'pass',
+    reason: 'recorded: unregistered',
+    observed: { state: 'unregistered' },
+  });
+  t.match(judge(any, { observations: [obs('registered')], run: run() }), {
+    status: 'pass',
+    reason: 'recorded: registered',
+  });
+  t.match(judge(any, { observations: [], run: run({ signal: 'SIGSEGV', exitCode: null }) }), {
+    status: 'error',
+    reason: 'the probe was killed by SIGSEGV',
+  });
+  // A client that fails is recorded too (its run says how); it is not a failing cell.
+  const client = { ...any, id: 'g/v/shared/default/client:basic_test', stage: 'client:basic_test' };
+  const failed = judge(client, {
+    observations: [obs('registered', { areaRegistered: true }, 'client:basic_test')],
+    run: run({ exitCode: null, signal: 'SIGABRT' }),
+  });
+  t.match(failed, { status: 'pass', reason: /^recorded: .*SIGABRT/ });
+});
