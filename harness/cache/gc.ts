@@ -57,6 +57,17 @@ async function describe(kind: EntryKind, dir: string, key: string) {
       createdAt: typeof m.createdAt === 'string' ? m.createdAt : '',
     };
   }
+  if (kind === 'kernels') {
+    const m = await json(MANIFEST_FILE).catch(() => ({}) as Record<string, unknown>);
+    return {
+      description:
+        typeof m.release === 'string'
+          ? `Linux ${m.release} (${String(m.package)} ${String(m.version)})`
+          : '(damaged: no manifest)',
+      mode: kind,
+      createdAt: '',
+    };
+  }
   if (kind === 'selftests') {
     const s = await json(SOURCE_FILE).catch(() => ({}) as Record<string, unknown>);
     return {
@@ -67,6 +78,12 @@ async function describe(kind: EntryKind, dir: string, key: string) {
       createdAt: '',
     };
   }
+  if (kind === 'vmInit' || kind === 'initramfs')
+    return {
+      description: kind === 'vmInit' ? 'the static init of a VM (probes/vm-init.c)' : 'an initramfs archive',
+      mode: kind,
+      createdAt: '',
+    };
   const build = key.split('-')[0];
   const what = kind === 'probes' ? 'probes' : 'rseq selftests';
   return { description: `${what} compiled against build ${build}`, mode: kind, createdAt: '' };

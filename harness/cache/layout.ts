@@ -8,6 +8,8 @@
  *   clients/bin/<key>/{..., make.log, .complete}           compiled selftests (harness/probe/clients.ts)
  *   clients/selftests/<sha16>/{tree/, source.json}         selftest trees (harness/builder/selftests.ts)
  *   sources/{blobs,dsc,git,index}/...                      glibc sources and mirror indexes (harness/builder/sources.ts)
+ *   kernels/<sha16>/{boot/vmlinuz, boot/config, manifest.json}  Debian kernels (harness/builder/kernels.ts)
+ *   vm/init/<key>/vm-init, vm/initramfs/<digest>/initramfs.cpio.gz   a VM's init and archives (harness/vm/)
  *   ccache/                                                ccache's own files, shared by every build
  *
  * Every entry is made under a temporary name (`.tmp-<key>-<random>`, or `<file>.<pid>-<random>.part` for
@@ -28,6 +30,9 @@ export const CACHE_DIRS = {
   sourceBlobs: join('sources', 'blobs'),
   sourceGit: join('sources', 'git'),
   ccache: 'ccache',
+  kernels: 'kernels',
+  vmInit: join('vm', 'init'),
+  initramfs: join('vm', 'initramfs'),
 } as const;
 
 export type CacheDirName = keyof typeof CACHE_DIRS;
@@ -38,6 +43,9 @@ export const ENTRY_KINDS = [
   'probes',
   'clientBins',
   'selftests',
+  'kernels',
+  'vmInit',
+  'initramfs',
 ] as const satisfies readonly CacheDirName[];
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 

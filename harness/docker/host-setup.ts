@@ -134,6 +134,8 @@ export const TEST_PACKAGES: readonly { pkg: string; file: string }[] = [
   { pkg: 'libc6-dev', file: '/usr/lib/x86_64-linux-gnu/libc.a' },
   { pkg: 'valgrind', file: '/usr/bin/valgrind' },
   { pkg: 'strace', file: '/usr/bin/strace' },
+  // test/unit/initramfs.test.ts reads the harness's archives back with GNU cpio.
+  { pkg: 'cpio', file: '/bin/cpio' },
 ];
 
 /** The test packages whose file is missing. */
