@@ -14,6 +14,9 @@
 #define RP_NR_WRITE 1
 #define RP_NR_CLOSE 3
 #define RP_NR_MMAP 9
+#define RP_NR_CLONE 56
+#define RP_NR_WAIT4 61
+#define RP_NR_PRCTL 157
 #define RP_NR_RT_SIGACTION 13
 #define RP_NR_RT_SIGPROCMASK 14
 #define RP_NR_RT_SIGRETURN 15
@@ -32,6 +35,9 @@
 #define RP_NR_READ 63
 #define RP_NR_WRITE 64
 #define RP_NR_EXIT_GROUP 94
+#define RP_NR_PRCTL 167
+#define RP_NR_CLONE 220
+#define RP_NR_WAIT4 260
 #define RP_NR_TGKILL 131
 #define RP_NR_RT_SIGACTION 134
 #define RP_NR_RT_SIGPROCMASK 135
@@ -334,6 +340,144 @@ static int rp_lie_here(const char *stage) {
   return rp_same(f, stage);
 }
 
+/* Tri-state values: RP_NULL means JSON null. */
+#define RP_NULL (-0x7fffffffffffffffL - 1)
+
+/* ---- what the kernel offers: the auxiliary vector's rseq entries ---- */
+
+#define RP_AT_RSEQ_FEATURE_SIZE 27 /* Linux 6.3+ */
+#define RP_AT_RSEQ_ALIGN 28        /* Linux 6.3+ */
+
+/* Read once per module from /proc/self/auxv with raw calls (getauxval is libc's, and libc may not
+   be usable where the probe observes). -1: the file could not be read; 0: no such entry. */
+static int rp_auxv_ready;
+static long rp_aux_feature_size = -1;
+static long rp_aux_align = -1;
+
+static void rp_auxv_load(void) {
+  if (__atomic_load_n(&rp_auxv_ready, __ATOMIC_ACQUIRE)) return;
+  long fd = rp_sys6(RP_NR_OPENAT, RP_AT_FDCWD, (long)"/proc/self/auxv", RP_O_RDONLY | RP_O_CLOEXEC, 0, 0, 0);
+  long feature = -1, align = -1;
+  if (!rp_errno_of(fd)) {
+    /* (type, value) pairs of machine words; a pair may straddle two reads. */
+    unsigned long pair[2];
+    char *pp = (char *)pair;
+    unsigned long have = 0;
+    char buf[256];
+    int ended = 0;
+    feature = align = 0;
+    for (;;) {
+      long n = rp_sys6(RP_NR_READ, fd, (long)buf, sizeof buf, 0, 0, 0);
+      if (n <= 0) break;
+      for (long i = 0; i < n && !ended; i++) {
+        pp[have++] = buf[i];
+        if (have < sizeof pair) continue;
+        have = 0;
+        if (pair[0] == 0) ended = 1; /* AT_NULL */
+        if (pair[0] == RP_AT_RSEQ_FEATURE_SIZE) feature = (long)pair[1];
+        if (pair[0] == RP_AT_RSEQ_ALIGN) align = (long)pair[1];
+      }
+    }
+    (void)rp_sys6(RP_NR_CLOSE, fd, 0, 0, 0, 0, 0);
+  }
+  rp_aux_feature_size = feature;
+  rp_aux_align = align;
+  __atomic_store_n(&rp_auxv_ready, 1, __ATOMIC_RELEASE);
+}
+
+/* ---- what the kernel does: the mode test (docs/probe-protocol.md, "Kernel facts") ---- */
+
+/* The four fields the kernel keeps up to date in a registered area (uapi struct rseq): cpu_id_start
+   and cpu_id since 4.18, node_id and mm_cid since 6.3 (before that, bytes 20-27 were padding). */
+#define RP_OFF_CPU_ID_START 0
+#define RP_OFF_CPU_ID 4
+#define RP_OFF_NODE_ID 20
+#define RP_OFF_MM_CID 24
+/* Values no CPU, node or concurrency id has. */
+#define RP_SENTINEL_BASE 0xfffffff0u
+#define RP_SIGUSR2 12
+#define RP_SIGCHLD 17
+#define RP_SIGSEGV 11
+#define RP_PR_SET_DUMPABLE 4
+#define RP_EINTR 4
+/* The child's exit status: this mark, plus one bit per field the kernel rewrote. */
+#define RP_MODE_EXIT_MARK 0x40
+#define RP_MODE_ATTEMPTS 3
+
+static void rp_mode_handler(int sig) { (void)sig; }
+
+/* Result of the mode test. mode: "legacy", "optimized" or 0 (unknown); fills: the fields the kernel
+   rewrote, as bits 0-3 (cpu_id_start, cpu_id, node_id, mm_cid), -1 unknown; test: what happened. */
+struct rp_mode {
+  const char *mode;
+  long fills;
+  const char *test;
+  long detail; /* the fork errno, or the signal that ended the child; RP_NULL otherwise */
+};
+
+/* In a fork child (a copy of this process that inherits the thread's registration: kernel rseq_fork),
+   so that nothing the test writes can reach this process: overwrite the four fields of the child's
+   copy of the registered area with sentinels, take a signal to a handler (on every kernel a legacy
+   registration has its fields rewritten before the handler runs or on the way back), and report in
+   the exit status which sentinels the kernel replaced. A kernel that treats the fields as read-only
+   and checks them (Linux 7.x's optimized registrations when the ids change, any debug kernel) kills
+   the child with SIGSEGV: that attempt says nothing and is retried. */
+static void rp_mode_test(char *area, struct rp_mode *out) {
+  out->mode = 0;
+  out->fills = -1;
+  out->test = "not-run";
+  out->detail = RP_NULL;
+  for (int attempt = 0; attempt < RP_MODE_ATTEMPTS; attempt++) {
+    long pid = rp_sys6(RP_NR_CLONE, RP_SIGCHLD, 0, 0, 0, 0, 0);
+    if (rp_errno_of(pid)) {
+      out->test = "fork-failed";
+      out->detail = rp_errno_of(pid);
+      return;
+    }
+    if (pid == 0) {
+      /* The child: raw calls only, then exit_group. No core file if the kernel kills it. */
+      (void)rp_sys6(RP_NR_PRCTL, RP_PR_SET_DUMPABLE, 0, 0, 0, 0, 0);
+      struct rp_ksigaction act;
+      act.handler = rp_mode_handler;
+      act.flags = 0;
+      act.restorer = 0;
+      act.mask = 0;
+      unsigned long bit = 1ul << (RP_SIGUSR2 - 1);
+      if (rp_sigaction(RP_SIGUSR2, &act, (struct rp_ksigaction *)0) != 0) rp_exit(1);
+      if (rp_sigprocmask(RP_SIG_UNBLOCK, &bit, (unsigned long *)0) != 0) rp_exit(1);
+      static const int offs[4] = {RP_OFF_CPU_ID_START, RP_OFF_CPU_ID, RP_OFF_NODE_ID, RP_OFF_MM_CID};
+      for (int i = 0; i < 4; i++) *(volatile unsigned int *)(area + offs[i]) = RP_SENTINEL_BASE + (unsigned)i;
+      if (rp_raise(RP_SIGUSR2) != 0) rp_exit(1);
+      int code = RP_MODE_EXIT_MARK;
+      for (int i = 0; i < 4; i++)
+        if (*(volatile unsigned int *)(area + offs[i]) != RP_SENTINEL_BASE + (unsigned)i) code |= 1 << i;
+      rp_exit(code);
+    }
+    int status = 0;
+    long w;
+    do {
+      w = rp_sys6(RP_NR_WAIT4, pid, (long)&status, 0, 0, 0, 0);
+    } while (rp_errno_of(w) == RP_EINTR);
+    if (w != pid) {
+      out->test = "wait-failed";
+      out->detail = rp_errno_of(w);
+      return;
+    }
+    int sig = status & 0x7f;
+    int code = (status >> 8) & 0xff;
+    if (sig == 0 && (code & ~0xf) == RP_MODE_EXIT_MARK) {
+      out->fills = code & 0xf;
+      out->mode = (code & 1) ? "legacy" : "optimized";
+      out->test = "done";
+      out->detail = RP_NULL;
+      return;
+    }
+    out->test = sig ? "child-killed" : "child-failed";
+    out->detail = sig ? sig : code;
+    if (sig != RP_SIGSEGV) return;
+  }
+}
+
 /* ---- JSON line builder on a fixed buffer ---- */
 
 struct rp_buf {
@@ -395,8 +539,6 @@ static void put_key(struct rp_buf *b, const char *key, int first) {
   put_s(b, "\":");
 }
 
-/* Tri-state values: RP_NULL means JSON null. */
-#define RP_NULL (-0x7fffffffffffffffL - 1)
 
 static void put_num_or_null(struct rp_buf *b, long v) {
   if (v == RP_NULL)
@@ -481,6 +623,7 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
   long flags = pflags ? (long)*pflags : RP_NULL;
   long handled = phandled ? (long)*phandled : RP_NULL;
 
+  rp_auxv_load();
   char *tp = (char *)rp_thread_pointer();
   long cpu = RP_NULL, area_reg = RP_NULL, area_len = RP_NULL;
   /* Both 0: glibc has not set them up yet (e.g. a static executable before TLS). */
@@ -495,10 +638,17 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
         area_reg = rp_is_registered(area, (unsigned int)size);
         if (area_reg == 1) area_len = size;
       }
-      /* Something is registered but not at 32 or __rseq_size: try other lengths
-         (newer glibc may register more than 32 bytes). */
+      /* Something is registered but not at 32 or __rseq_size: the lengths glibc 2.41+ registers
+         with (the auxiliary vector's feature size, at least 32: Linux 7.x offers 33), then every
+         multiple of 4 up to 512 (a design may register more). */
+      long feat = rp_aux_feature_size;
+      long feat_len = feat > 32 ? feat : 32;
+      if (area_reg == 0 && probe == RP_EINVAL && feat_len != 32 && feat_len != size && feat_len <= 512) {
+        area_reg = rp_is_registered(area, (unsigned int)feat_len);
+        if (area_reg == 1) area_len = feat_len;
+      }
       for (unsigned int len = 20; area_reg == 0 && probe == RP_EINVAL && len <= 512; len += 4) {
-        if (len == 32 || (long)len == size) continue;
+        if (len == 32 || (long)len == size || (long)len == feat_len) continue;
         area_reg = rp_is_registered(area, len);
         if (area_reg == 1) area_len = len;
       }
@@ -512,6 +662,20 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
       abi_cpu = (long)*(volatile int *)((char *)opts->abi + 4);
       if (syscall_ok) abi_reg = rp_is_registered(opts->abi, 32);
     }
+  }
+
+  /* The mode test, last of the reads (its fork and wait can preempt this thread, after which a legacy
+     kernel rewrites the ids in the registered area: nothing above may read after that). */
+  struct rp_mode mode;
+  mode.mode = 0;
+  mode.fills = -1;
+  mode.test = 0;
+  mode.detail = RP_NULL;
+  if (opts && opts->mode_test) {
+    if (area_reg == 1)
+      rp_mode_test(tp + off, &mode);
+    else
+      mode.test = "no-glibc-registration";
   }
 
   long pid = rp_sys6(RP_NR_GETPID, 0, 0, 0, 0, 0, 0);
@@ -565,6 +729,42 @@ void rp_observe_opts(const char *stage, const struct rp_opts *opts) {
   put_num_or_null(&b, abi_cpu);
   put_key(&b, "rseqAbiRegistered", 0);
   put_bool_or_null(&b, abi_reg);
+  put_key(&b, "auxRseqFeatureSize", 0);
+  put_num_or_null(&b, rp_aux_feature_size < 0 ? RP_NULL : rp_aux_feature_size);
+  put_key(&b, "auxRseqAlign", 0);
+  put_num_or_null(&b, rp_aux_align < 0 ? RP_NULL : rp_aux_align);
+  put_key(&b, "rseqMode", 0);
+  if (mode.mode)
+    put_jstr(&b, mode.mode, 16);
+  else
+    put_s(&b, "null");
+  put_key(&b, "kernelFills", 0);
+  if (mode.mode && mode.fills >= 0 && mode.fills & 1) {
+    static const char *const names[4] = {"cpu_id_start", "cpu_id", "node_id", "mm_cid"};
+    put_c(&b, '"');
+    int first = 1;
+    for (int i = 0; i < 4; i++) {
+      if (!(mode.fills & (1 << i))) continue;
+      if (!first) put_c(&b, ',');
+      put_s(&b, names[i]);
+      first = 0;
+    }
+    put_c(&b, '"');
+  } else {
+    put_s(&b, "null");
+  }
+  put_key(&b, "rseqModeTest", 0);
+  if (mode.test) {
+    put_c(&b, '"');
+    put_s(&b, mode.test);
+    if (mode.detail != RP_NULL) {
+      put_c(&b, ':');
+      put_i(&b, mode.detail);
+    }
+    put_c(&b, '"');
+  } else {
+    put_s(&b, "null");
+  }
   if (opts && opts->tag) {
     put_c(&b, ',');
     put_jstr(&b, opts->tag, 32);

@@ -39,6 +39,10 @@ struct rp_opts {
   const unsigned int *rseq_size_p;
   const long *rseq_offset_p;
   const unsigned int *rseq_flags_p;
+  /* 1: also run the mode test on glibc's registered area (extra.rseqMode, extra.kernelFills): it
+     forks a child, so only where nothing observed later in the process could be affected by that
+     (docs/probe-protocol.md, "Kernel facts"). */
+  int mode_test;
 };
 
 /* Observe now and write one line tagged with stage. */

@@ -10,16 +10,29 @@
  * Ends with the marker line "@@vm-done <status>" and powers the machine off; with QEMU's -no-reboot
  * that ends QEMU.
  *
+ * Seccomp: when the initramfs holds /etc/rseq-matrix/seccomp-rseq-errno (a number, e.g. 38), /run.sh and
+ * everything it starts run under a seccomp filter that makes rseq(2) fail with that errno and allows every
+ * other call, as the Docker profile of harness/probe/seccomp.ts does in a container. The filter is
+ * installed in the child before it executes /run.sh (prctl PR_SET_NO_NEW_PRIVS, then PR_SET_SECCOMP with
+ * SECCOMP_MODE_FILTER) and checked with a raw rseq(NULL, 0, 0, 0), which must then fail with that errno.
+ * A kernel that cannot (no CONFIG_SECCOMP_FILTER: EINVAL) gets no /run.sh at all: the data port says
+ * "@@vm-seccomp-failed <why>" and the done marker carries status 125.
+ *
  * Build: gcc -static -O2 -o vm-init vm-init.c (in bookworm's toolchain image).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -48,6 +61,13 @@
 
 #define DATA_PORT "/dev/ttyS1"
 #define RUN_SCRIPT "/run.sh"
+#define SECCOMP_ERRNO_FILE "/etc/rseq-matrix/seccomp-rseq-errno"
+/* The done marker's status when the seccomp filter asked for could not be installed. */
+#define SECCOMP_FAILED_STATUS 125
+/* x32 system calls are the x86_64 numbers with this bit set (arch/x86/include/uapi/asm/unistd.h). */
+#define X32_SYSCALL_BIT 0x40000000u
+/* rseq on i386 (arch/x86/entry/syscalls/syscall_32.tbl). */
+#define I386_NR_RSEQ 386
 
 /* glibc >= 2.35 exports where its registered area is; weak, so the program links without them. */
 extern const unsigned int __rseq_size __attribute__((weak));
@@ -210,6 +230,59 @@ static int report(int fd) {
   return 0;
 }
 
+/* The errno the seccomp file asks rseq to fail with; 0 without the file, -1 when it says no errno. */
+static int wanted_rseq_errno(void) {
+  int fd = open(SECCOMP_ERRNO_FILE, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[32];
+  ssize_t n = read(fd, text, sizeof text - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  char *end;
+  long e = strtol(text, &end, 10);
+  if (end == text || e <= 0 || e > (long)SECCOMP_RET_DATA) return -1;
+  return (int)e;
+}
+
+/* Installs the filter: rseq (x86_64, x32 and i386 numbering) fails with `err`, everything else runs. The
+   architecture is checked first, since a call's number means another call under another ABI. Returns 0,
+   or writes why not into `why`. */
+static int install_rseq_filter(int err, char *why, size_t size) {
+  struct sock_filter code[] = {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 4),
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_rseq, 6, 0),
+      /* 4 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, X32_SYSCALL_BIT | SYS_rseq, 5, 0),
+      /* 5 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 2),
+      /* 7 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      /* 8 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, I386_NR_RSEQ, 1, 0),
+      /* 9 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 10 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ((unsigned int)err & SECCOMP_RET_DATA)),
+  };
+  struct sock_fprog prog = {.len = (unsigned short)(sizeof code / sizeof code[0]), .filter = code};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
+    snprintf(why, size, "prctl(PR_SET_NO_NEW_PRIVS): %s", strerror(errno));
+    return -1;
+  }
+  if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog) != 0) {
+    int e = errno;
+    snprintf(why, size, "prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER): %s%s", strerror(e),
+             e == EINVAL ? " (a kernel without CONFIG_SECCOMP_FILTER)" : "");
+    return -1;
+  }
+  /* rseq(NULL, 0, 0, 0) is EINVAL from the kernel itself: through the filter it must be `err`. */
+  long got = raw_rseq(NULL, 0, 0, 0);
+  if (got != err) {
+    snprintf(why, size, "the filter is in place, but rseq(NULL, 0, 0, 0) fails with errno %ld, not %d", got,
+             err);
+    return -1;
+  }
+  return 0;
+}
+
 /* Runs /run.sh with stdout and stderr on the data port; its exit status, or 128 + its signal. */
 static int run_script(int fd) {
   pid_t pid = fork();
@@ -221,6 +294,18 @@ static int run_script(int fd) {
     if (fd >= 0) {
       dup2(fd, 1);
       dup2(fd, 2);
+    }
+    int err = wanted_rseq_errno();
+    if (err != 0) {
+      char why[256];
+      if (err < 0)
+        snprintf(why, sizeof why, "%s does not hold an errno", SECCOMP_ERRNO_FILE);
+      if (err < 0 || install_rseq_filter(err, why, sizeof why) != 0) {
+        char line[320];
+        snprintf(line, sizeof line, "@@vm-seccomp-failed %s\n", why);
+        say(1, line);
+        _exit(SECCOMP_FAILED_STATUS);
+      }
     }
     char *argv[] = {RUN_SCRIPT, NULL};
     char *envp[] = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/", "TERM=dumb", NULL};

@@ -1,11 +1,14 @@
 /**
- * One build group of a run (harness/cli/run.ts): the cells of one glibc x variant. Its build is
- * checked (or made), the probes and clients compiled, one probe container runs per scenario, and every
- * cell is judged and journalled. Each step is a span of the run's timings (harness/util/timing.ts).
+ * One build group of a run (harness/cli/run.ts): the cells of one glibc x variant on one kernel. Its
+ * build is checked (or made), the probes and clients compiled, one probe container runs per scenario
+ * (on the host's kernel), or one VM boot per scenario with the group's kernel (harness/vm/executor.ts),
+ * and every cell is judged and journalled. Each step is a span of the run's timings
+ * (harness/util/timing.ts).
  */
 import { join } from 'node:path';
 import type { ReadyBuild } from '../builder/build.js';
 import { BuildError } from '../builder/glibc.js';
+import { ensureKernel } from '../builder/kernels.js';
 import { type PrepareContext, prepareBuild } from '../builder/prepare.js';
 import { ensureSelftests } from '../builder/selftests.js';
 import { SourceError } from '../builder/sources.js';
@@ -13,9 +16,9 @@ import { ensureClientImage } from '../docker/client-image.js';
 import type { ContainerSession } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { ensureSuiteImages } from '../docker/images.js';
-import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
+import { kernelEntry, type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import type { Matrix } from '../matrix/validate.js';
-import { isClientStage, scenarioDef, stageDef } from '../model/catalogue.js';
+import { HOST_KERNEL, isClientStage, scenarioDef, stageDef } from '../model/catalogue.js';
 import type { BuildResult, CellResult } from '../model/results.js';
 import { compileClients, prepareClients } from '../probe/clients.js';
 import { type ClientSetup, compileProbes, ProbeError, runProbes } from '../probe/execute.js';
@@ -25,6 +28,7 @@ import { IMAGES_DIR, PROBES_DIR } from '../util/paths.js';
 import type { Timer } from '../util/timing.js';
 import { judgeGlibcTests } from '../verdict/glibc-tests.js';
 import { judge } from '../verdict/verdict.js';
+import { type VmExecutor, vmExecutor } from '../vm/executor.js';
 
 export type RecordCell = (
   cell: PlannedCell,
@@ -45,8 +49,10 @@ export interface GroupContext {
   timer: Timer;
   /** Judged cells go here (results and journal). */
   record: RecordCell;
-  /** Builds go here (results and journal). */
+  /** Builds go here (results and journal); a build probed on several kernels is recorded once. */
   addBuild: (b: BuildResult) => void;
+  /** One VM executor per kernel of the run, made on first use (kernel id -> executor). */
+  vms: Map<string, Promise<VmExecutor>>;
   /** Is the engine gone (asks it when `e` does not say)? Afterwards nothing new starts. */
   engineGone: (e: unknown) => Promise<boolean>;
   /** A failure of the host, not of the cell (counted for the exit status). */
@@ -61,7 +67,8 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
   const { matrix, timer } = ctx;
   if (ctx.engineLost()) return;
   const first = group[0] as PlannedCell;
-  const label = `${first.glibc}/${first.variant}`;
+  const kernel = first.kernel ?? HOST_KERNEL;
+  const label = `${first.glibc}/${first.variant}${kernel === HOST_KERNEL ? '' : ` on ${kernel}`}`;
   const todo: PlannedCell[] = [];
   for (const cell of group) {
     const client = stageDef(cell.stage)?.client;
@@ -163,6 +170,20 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
     for (const cell of todo) ctx.record(cell, { ...judge(cell, { failure: reason }), logTail });
     return;
   }
+  // Another kernel than the host's: every scenario of the group runs in a VM booted with it.
+  let executor: VmExecutor | undefined;
+  if (kernel !== HOST_KERNEL) {
+    try {
+      executor = await timer.time('kernel', label, () => kernelExecutor(ctx, kernel));
+    } catch (e) {
+      if (ctx.stopping()) return;
+      const reason = `kernel ${kernel}: ${errorMessage(e)}`;
+      if ((await ctx.engineGone(e)) || isHostFault(e)) ctx.hostFault(reason);
+      ctx.buildContext.log.warn(`${label}: ${reason}`);
+      for (const cell of todo) ctx.record(cell, { ...judge(cell, { failure: reason }), buildKey: build.key });
+      return;
+    }
+  }
   const scenarios = [...new Set(todo.map((c) => c.scenario))];
   for (const sid of scenarios) {
     if (ctx.stopping() || ctx.engineLost()) return;
@@ -177,12 +198,18 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
         session: ctx.session,
         build,
         binDir,
-        workDir: join(ctx.outDir, 'work', `${first.glibc}--${first.variant}`, sid),
+        workDir: join(
+          ctx.outDir,
+          'work',
+          `${first.glibc}--${first.variant}${kernel === HOST_KERNEL ? '' : `--${kernel}`}`,
+          sid,
+        ),
         scenario,
         cells: these,
         table: ctx.table,
         timeoutSec: matrix.doc.options?.probeTimeout ?? 10,
         ...(clients ? { clients } : {}),
+        ...(executor ? { executor } : {}),
         timer,
         group: label,
       });
@@ -212,6 +239,31 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
       }
     });
   }
+}
+
+/**
+ * The executor of a kernel of the matrix: its Debian package resolved and cached (harness/builder/
+ * kernels.ts), then a VM executor shared by every group of the run on that kernel.
+ */
+function kernelExecutor(ctx: GroupContext, id: string): Promise<VmExecutor> {
+  let made = ctx.vms.get(id);
+  if (!made) {
+    made = (async () => {
+      const entry = kernelEntry(ctx.matrix.doc, id);
+      if (!entry) throw new Error(`the matrix has no kernel "${id}"`);
+      const log = ctx.buildContext.log;
+      const base = { session: ctx.session, docker: ctx.engine.docker, cacheDir: ctx.cacheDir, log };
+      if ('uml' in entry) return vmExecutor({ ...base, kernel: 'uml' });
+      if (!('debian' in entry)) throw new Error(`kernel "${id}" is neither a Debian kernel nor uml`);
+      const kernel = await ensureKernel({ id, ...entry.debian }, ctx.cacheDir, log);
+      log.info(`kernel ${id}: ${kernel.release} (${kernel.package} ${kernel.version})`);
+      return vmExecutor({ ...base, kernel });
+    })();
+    // A failure is not kept: another group may try again (the mirror may answer then).
+    made.catch(() => ctx.vms.delete(id));
+    ctx.vms.set(id, made);
+  }
+  return made;
 }
 
 function buildResult(build: ReadyBuild, durationMs: number, probeCompileMs: number): BuildResult {

@@ -16,7 +16,8 @@ import { stopImageWorkOn } from '../docker/images.js';
 import type { PlannedCell } from '../matrix/expand.js';
 import { parseFilter } from '../matrix/filter.js';
 import { type Matrix, selectCells, validateMatrix } from '../matrix/validate.js';
-import { stageDef } from '../model/catalogue.js';
+import { HOST_KERNEL, stageDef } from '../model/catalogue.js';
+import { groupId } from '../model/cell.js';
 import type { CellResult, Environment, Results } from '../model/results.js';
 import { RESULTS_SCHEMA_VERSION } from '../model/results.js';
 import { readInvocationTable } from '../probe/execute.js';
@@ -122,7 +123,8 @@ export function hostEnvironment(docker: Environment['docker'] | null): Environme
 }
 
 function reproduceCommand(matrixFile: string, c: PlannedCell): string {
-  const f = `glibc=${c.glibc},variant=${c.variant},link=${c.link},scenario=${c.scenario},stage=${c.stage}`;
+  const kernel = c.kernel && c.kernel !== HOST_KERNEL ? `,kernel=${c.kernel}` : '';
+  const f = `glibc=${c.glibc},variant=${c.variant}${kernel},link=${c.link},scenario=${c.scenario},stage=${c.stage}`;
   const client = stageDef(c.stage)?.client;
   const thorough = client?.kind === 'selftest' && client.thorough ? ' --thorough' : '';
   return `npx rseq-matrix run ${matrixFile} --filter '${f}'${thorough}`;
@@ -219,6 +221,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       id: cell.id,
       glibc: cell.glibc,
       variant: cell.variant,
+      kernel: cell.kernel,
       link: cell.link,
       scenario: cell.scenario,
       stage: cell.stage,
@@ -316,9 +319,13 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       timer,
       record,
       addBuild: (b) => {
+        // A build probed on several kernels is one build: recorded once (the first group's record).
+        if (results.builds.some((x) => x.glibc === b.glibc && x.variant === b.variant && x.status === 'ok'))
+          return;
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
       },
+      vms: new Map(),
       engineGone,
       hostFault: (reason) => {
         hostFailures++;
@@ -373,7 +380,7 @@ export async function removeAside(dirs: readonly string[]): Promise<void> {
 function groupByBuild(cells: readonly PlannedCell[]): PlannedCell[][] {
   const m = new Map<string, PlannedCell[]>();
   for (const c of cells) {
-    const k = `${c.glibc}\0${c.variant}`;
+    const k = groupId(c);
     const g = m.get(k);
     if (g) g.push(c);
     else m.set(k, [c]);

@@ -2,10 +2,21 @@
  * Pure matrix logic: which cells a matrix has, and which rule decides each cell's expectation.
  */
 import picomatch from 'picomatch';
-import { AXES, isClientStage, stageDef } from '../model/catalogue.js';
+import { AXES, HOST_KERNEL, isClientStage, stageDef } from '../model/catalogue.js';
 import type { CellCoords } from '../model/cell.js';
-import type { Expectation } from '../model/results.js';
-import type { ExpectRuleDoc, GlibcEntry, MatrixDoc, VariantEntry } from './schema.js';
+import type { Expectation, ExpectedFact } from '../model/results.js';
+import {
+  type ExpectFactRuleDoc,
+  type ExpectRuleDoc,
+  FACT_KEYS,
+  type FactKey,
+  type GlibcEntry,
+  KERNEL_KINDS,
+  type KernelEntry,
+  type KernelKind,
+  type MatrixDoc,
+  type VariantEntry,
+} from './schema.js';
 
 export interface PlannedCell extends CellCoords {
   id: string;
@@ -13,15 +24,38 @@ export interface PlannedCell extends CellCoords {
   expected: Expectation;
 }
 
-/** Every combination the matrix names, in a stable order (glibc, variant, link, scenario, stage). */
+/** The kernels of a matrix without `kernels:`: the host's alone. */
+export const DEFAULT_KERNELS: readonly KernelEntry[] = [{ id: HOST_KERNEL, host: true }];
+
+/** The matrix's kernels, in its order (the default: the host's). */
+export function matrixKernels(doc: Pick<MatrixDoc, 'kernels'>): readonly KernelEntry[] {
+  return doc.kernels ?? DEFAULT_KERNELS;
+}
+
+/** The `kernels:` entry of a cell's kernel id (undefined: the matrix has no such kernel). */
+export function kernelEntry(doc: Pick<MatrixDoc, 'kernels'>, id: string): KernelEntry | undefined {
+  return matrixKernels(doc).find((k) => k.id === id);
+}
+
+/** Which kind of kernel an entry is: the one kind key it has (validate.ts checks there is one). */
+export function kernelKind(k: KernelEntry): KernelKind {
+  return KERNEL_KINDS.find((kind) => kind in k) ?? 'host';
+}
+
+/**
+ * Every combination the matrix names, in a stable order (glibc, variant, kernel, link, scenario, stage):
+ * a matrix without `kernels:` gives the cells, in the order, it gave before the kernel axis.
+ */
 export function combinations(doc: MatrixDoc): CellCoords[] {
   const out: CellCoords[] = [];
   for (const g of doc.glibc)
     for (const v of doc.variants) {
       if (!variantAppliesTo(v, g.id)) continue;
-      for (const link of doc.links)
-        for (const scenario of doc.scenarios)
-          for (const stage of doc.stages) out.push({ glibc: g.id, variant: v.id, link, scenario, stage });
+      for (const k of matrixKernels(doc))
+        for (const link of doc.links)
+          for (const scenario of doc.scenarios)
+            for (const stage of doc.stages)
+              out.push({ glibc: g.id, variant: v.id, kernel: k.id, link, scenario, stage });
     }
   return out;
 }
@@ -42,7 +76,7 @@ export function globMatch(pattern: string, value: string): boolean {
   return m(value);
 }
 
-function ruleMatches(rule: ExpectRuleDoc, cell: CellCoords): boolean {
+function ruleMatches(rule: Pick<ExpectRuleDoc, 'match'>, cell: CellCoords): boolean {
   for (const axis of AXES) {
     const pats = patternList(rule.match?.[axis]);
     if (pats && !pats.some((p) => globMatch(p, cell[axis]))) return false;
@@ -51,7 +85,7 @@ function ruleMatches(rule: ExpectRuleDoc, cell: CellCoords): boolean {
 }
 
 /** How many axes a rule pins down: the more, the more specific. */
-export function specificity(rule: ExpectRuleDoc): number {
+export function specificity(rule: Pick<ExpectRuleDoc, 'match'>): number {
   return AXES.filter((a) => patternList(rule.match?.[a]) !== undefined).length;
 }
 
@@ -119,6 +153,37 @@ export function resolveExpectation(rules: readonly ExpectRuleDoc[], cell: CellCo
       ...(rule.clientFails && isClientStage(cell.stage) ? { clientFails: true } : {}),
     },
   };
+}
+
+export type FactResolution =
+  | { kind: 'ok'; facts: Record<string, ExpectedFact> }
+  | { kind: 'ambiguous'; fact: FactKey; rules: [number, number] };
+
+/**
+ * The kernel-dependent facts a measured cell must show (`expectFacts:`): for each fact, the most specific
+ * rule that names it and matches the cell; two equally specific rules with other values are ambiguous.
+ * A skipped cell has none.
+ */
+export function resolveFacts(
+  rules: readonly ExpectFactRuleDoc[],
+  cell: CellCoords,
+  skipped: boolean,
+): FactResolution {
+  const facts: Record<string, ExpectedFact> = {};
+  if (skipped) return { kind: 'ok', facts };
+  for (const key of FACT_KEYS) {
+    const named = rules.map((r) => ({ ...r, expect: r[key] === undefined ? '' : String(r[key]) }));
+    const { best, tie } = mostSpecificRule(
+      named,
+      (r) => r.expect !== '' && ruleMatches(r, cell),
+      specificity,
+    );
+    const rule = rules[best];
+    if (!rule || rule[key] === undefined) continue;
+    if (tie >= 0) return { kind: 'ambiguous', fact: key, rules: [best, tie] };
+    facts[key] = { value: rule[key] as number | string, rule: best, why: rule.why };
+  }
+  return { kind: 'ok', facts };
 }
 
 /** A variant applies to the glibc entries it lists, else to those its per-glibc patches name, else to all. */

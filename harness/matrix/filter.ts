@@ -2,7 +2,8 @@
  * --filter EXPR: which cells to run. EXPR is a comma-separated list of terms, all of which must hold:
  *   axis=pattern[|pattern...]   the cell's axis matches one of the glob patterns
  *   axis!=pattern[|pattern...]  it matches none of them
- * Axes: glibc, variant, link, scenario, stage. Example: `glibc=bookworm,stage=main|thread,link!=static`.
+ * Axes: glibc, variant, kernel, link, scenario, stage (catalogue.ts AXES). Example:
+ *   `glibc=bookworm,stage=main|thread,link!=static,kernel=host`.
  */
 
 import { AXES, type Axis } from '../model/catalogue.js';

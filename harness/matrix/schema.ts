@@ -99,6 +99,47 @@ export const GLIBC_SCHEMAS = {
   git: GitGlibc,
 } as const;
 
+/**
+ * A kernel the probes run on: the host's (`host: true`, id `host`: Docker shares it), a Debian kernel
+ * package booted under QEMU (harness/builder/kernels.ts resolves it on the mirror), or Debian's
+ * user-mode-linux (a real kernel without rseq). One schema with every kind's key, so an unknown key is
+ * named with all the allowed ones; validate.ts checks that an entry has exactly one kind.
+ */
+export const KernelEntrySchema = Type.Object(
+  {
+    id: Id,
+    description: Type.Optional(Text),
+    host: Type.Optional(Type.Literal(true)),
+    debian: Type.Optional(
+      Type.Object(
+        {
+          /** A suite of the mirror's dists/ (bookworm, trixie, bookworm-backports, ...). */
+          suite: Type.String({ pattern: '^[a-z][a-z0-9-]*$', maxLength: 64 }),
+          /** A binary package that holds a kernel image, or a metapackage that leads to one. */
+          package: Type.String({ pattern: '^[a-z0-9][a-z0-9+.-]+$', maxLength: 128 }),
+          /** A Debian version of the package, or `latest` (the default): the newest in the suite. */
+          version: Type.Optional(Type.String({ pattern: '^(latest|[0-9][A-Za-z0-9.+~:-]*)$' })),
+          mirror: Type.Optional(Type.String({ pattern: '^https?://' })),
+        },
+        Strict,
+      ),
+    ),
+    uml: Type.Optional(Type.Literal(true)),
+  },
+  Strict,
+);
+
+/** The keys that say which kernel an entry is, in the order messages list them. */
+export const KERNEL_KINDS = ['host', 'debian', 'uml'] as const;
+export type KernelKind = (typeof KERNEL_KINDS)[number];
+
+type KernelBase = { id: string; description?: string };
+/** A checked `kernels:` entry (validate.ts): exactly one kind. */
+export type KernelEntry =
+  | (KernelBase & { host: true })
+  | (KernelBase & { debian: NonNullable<Static<typeof KernelEntrySchema>['debian']> })
+  | (KernelBase & { uml: true });
+
 export const Variant = Type.Object(
   {
     id: Id,
@@ -116,20 +157,22 @@ export const Variant = Type.Object(
 
 const Pattern = Type.Union([Text, Type.Array(Text, { minItems: 1 })]);
 
+/** Which cells a rule is about: any axis, by id, glob or list. */
+const RuleMatch = Type.Object(
+  {
+    glibc: Type.Optional(Pattern),
+    variant: Type.Optional(Pattern),
+    kernel: Type.Optional(Pattern),
+    link: Type.Optional(Pattern),
+    scenario: Type.Optional(Pattern),
+    stage: Type.Optional(Pattern),
+  },
+  Strict,
+);
+
 export const ExpectRule = Type.Object(
   {
-    match: Type.Optional(
-      Type.Object(
-        {
-          glibc: Type.Optional(Pattern),
-          variant: Type.Optional(Pattern),
-          link: Type.Optional(Pattern),
-          scenario: Type.Optional(Pattern),
-          stage: Type.Optional(Pattern),
-        },
-        Strict,
-      ),
-    ),
+    match: Type.Optional(RuleMatch),
     /**
      * The state the cells must show; `skip` leaves them out; `any` records what they show without judging
      * it (a measured cell passes whatever its state; `rseq-matrix review` plans its cells so).
@@ -141,6 +184,29 @@ export const ExpectRule = Type.Object(
      * Its failure is then a pass; its passing, a fail.
      */
     clientFails: Type.Optional(Type.Boolean()),
+  },
+  Strict,
+);
+
+/**
+ * What the cells' observations must show beside their state (`expectFacts:`), the facts that depend on
+ * the kernel: `__rseq_size` as glibc claims it, the length of glibc's registration, the auxiliary
+ * vector's AT_RSEQ_FEATURE_SIZE and AT_RSEQ_ALIGN (0: the kernel gives none), and the kernel's mode for
+ * the registration (docs/probe-protocol.md, "Kernel facts"). Each fact of a cell is decided by the most
+ * specific rule that names it.
+ */
+export const FACT_KEYS = ['rseqSize', 'rseqLen', 'featureSize', 'align', 'mode'] as const;
+export type FactKey = (typeof FACT_KEYS)[number];
+const Size = Type.Integer({ minimum: 0, maximum: 65536 });
+export const ExpectFactRule = Type.Object(
+  {
+    match: Type.Optional(RuleMatch),
+    rseqSize: Type.Optional(Size),
+    rseqLen: Type.Optional(Size),
+    featureSize: Type.Optional(Size),
+    align: Type.Optional(Size),
+    mode: Type.Optional(Type.Union([Type.Literal('legacy'), Type.Literal('optimized')])),
+    why: Text,
   },
   Strict,
 );
@@ -174,6 +240,8 @@ export const MatrixSchema = Type.Object(
     description: Type.Optional(Text),
     glibc: Type.Array(GlibcCommon, { minItems: 1 }),
     variants: Type.Array(Variant, { minItems: 1 }),
+    /** The kernels every build is probed on (absent: the host's alone, `[{ id: host, host: true }]`). */
+    kernels: Type.Optional(Type.Array(KernelEntrySchema, { minItems: 1 })),
     links: Type.Array(Type.Union(LINKS.map((l) => Type.Literal(l))), { minItems: 1, uniqueItems: true }),
     scenarios: Type.Array(Id, { minItems: 1, uniqueItems: true }),
     stages: Type.Array(StageId, { minItems: 1, uniqueItems: true }),
@@ -218,11 +286,16 @@ export const MatrixSchema = Type.Object(
      * covered for every build; without it the outcomes are recorded but not judged.
      */
     expectTests: Type.Optional(Type.Array(ExpectTestRule, { minItems: 1 })),
+    /** Kernel-dependent facts the measured cells must show (ExpectFactRule). */
+    expectFacts: Type.Optional(Type.Array(ExpectFactRule, { minItems: 1 })),
   },
   Strict,
 );
 
-export type MatrixDoc = Omit<Static<typeof MatrixSchema>, 'glibc'> & { glibc: GlibcEntry[] };
+export type MatrixDoc = Omit<Static<typeof MatrixSchema>, 'glibc' | 'kernels'> & {
+  glibc: GlibcEntry[];
+  kernels?: KernelEntry[];
+};
 export type GlibcEntry =
   | Static<typeof StockGlibc>
   | Static<typeof DebianGlibc>
@@ -231,3 +304,4 @@ export type GlibcEntry =
 export type VariantEntry = Static<typeof Variant>;
 export type ExpectRuleDoc = Static<typeof ExpectRule>;
 export type ExpectTestRuleDoc = Static<typeof ExpectTestRule>;
+export type ExpectFactRuleDoc = Static<typeof ExpectFactRule>;

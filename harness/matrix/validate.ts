@@ -4,7 +4,7 @@
  */
 import { createHash } from 'node:crypto';
 import { Ajv, type ErrorObject } from 'ajv';
-import { ALL_STAGES, AXES, type Axis, LINKS, SCENARIOS } from '../model/catalogue.js';
+import { ALL_STAGES, AXES, type Axis, HOST_KERNEL, LINKS, SCENARIOS } from '../model/catalogue.js';
 import { type CellCoords, cellId } from '../model/cell.js';
 import { formatPath } from '../model/field-path.js';
 import { InputError } from '../util/errors.js';
@@ -19,14 +19,16 @@ import {
 import {
   combinations,
   globMatch,
+  matrixKernels,
   type PlannedCell,
   patchesFor,
   patternList,
   resolveExpectation,
+  resolveFacts,
   variantAppliesTo,
 } from './expand.js';
 import type { Filter } from './filter.js';
-import { GLIBC_SCHEMAS, type MatrixDoc, MatrixSchema } from './schema.js';
+import { GLIBC_SCHEMAS, KERNEL_KINDS, type MatrixDoc, MatrixSchema } from './schema.js';
 import { type LocatedYaml, parseYaml, type YamlPath } from './yaml.js';
 
 const ajv = new Ajv({ allErrors: true, strict: false });
@@ -46,6 +48,12 @@ export interface Matrix {
    * the outcome its expectTests rule expects; empty when the matrix has no expectTests.
    */
   glibcTestPlan: PlannedGlibcTest[];
+  /**
+   * `file:line: field` for a place in the matrix, as every message of validateMatrix starts: for what is
+   * checked later (a kernel the mirror lacks, harness/builder/kernels.ts resolveKernel), e.g.
+   * `${matrix.where(['kernels', 2, 'debian'])}: ${problem}`.
+   */
+  where(path: YamlPath): string;
 }
 
 export interface ValidateOptions {
@@ -58,8 +66,9 @@ export interface ValidateOptions {
 
 export function validateMatrix(text: string, file: string, options: ValidateOptions = {}): Matrix {
   const src = parseYaml(text, file);
+  const where = (path: YamlPath): string => `${file}:${src.lineOf(path)}: ${formatPath(path)}`;
   const fail = (path: YamlPath, msg: string): never => {
-    throw new InputError(`${file}:${src.lineOf(path)}: ${formatPath(path)}: ${msg}`);
+    throw new InputError(`${where(path)}: ${msg}`);
   };
   if (src.value === null || src.value === undefined) fail([], 'the matrix is empty');
   if (!checkSchema(src.value)) schemaFailure(src, checkSchema.errors ?? [], fail, [], MatrixSchema);
@@ -74,7 +83,8 @@ export function validateMatrix(text: string, file: string, options: ValidateOpti
   checkReferences(doc, fail, options);
   const cells = expandChecked(doc, fail);
   const glibcTestPlan = planGlibcTests(doc, fail);
-  return { file, doc, digest: createHash('sha256').update(text).digest('hex'), cells, glibcTestPlan };
+  const digest = createHash('sha256').update(text).digest('hex');
+  return { file, doc, digest, cells, glibcTestPlan, where };
 }
 
 type Fail = (path: YamlPath, msg: string) => never;
@@ -226,6 +236,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
       if (stock[0]) fail(at, `glibc entry "${stock[0].id}" is the image's own libc and cannot be patched`);
     }
   });
+  checkKernels(doc, fail);
   const scenarioIds = SCENARIOS.map((s) => s.id);
   doc.scenarios.forEach((s, i) => {
     if (!scenarioIds.includes(s))
@@ -241,6 +252,7 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
   const known: Record<Axis, string[]> = {
     glibc: glibcIds,
     variant: doc.variants.map((v) => v.id),
+    kernel: matrixKernels(doc).map((k) => k.id),
     link: [...LINKS],
     scenario: doc.scenarios,
     stage: doc.stages,
@@ -264,6 +276,26 @@ function checkReferences(doc: MatrixDoc, fail: Fail, options: ValidateOptions): 
           'only a client can be expected to fail: match.stage must name client:* stages only',
         );
     }
+  });
+}
+
+/**
+ * The `kernels:` entries: unique ids, exactly one kind each, and `host` the id of the host kernel and of
+ * nothing else (a cell on it keeps its old id: model/cell.ts).
+ */
+function checkKernels(doc: MatrixDoc, fail: Fail): void {
+  const kernels = doc.kernels ?? [];
+  uniqueIds(kernels, 'kernels', fail);
+  const kinds = KERNEL_KINDS.map((k) => (k === 'debian' ? 'debian: { suite, package }' : `${k}: true`));
+  kernels.forEach((k, i) => {
+    const has = KERNEL_KINDS.filter((kind) => kind in k);
+    if (has.length === 0) fail(['kernels', i], `kernel "${k.id}" needs one of ${kinds.join(', ')}`);
+    if (has.length > 1)
+      fail(['kernels', i, has[1] as string], `kernel "${k.id}" is ${has.join(' and ')}: give one of them`);
+    if ('host' in k && k.id !== HOST_KERNEL)
+      fail(['kernels', i, 'id'], `the host kernel's id is "${HOST_KERNEL}", not "${k.id}"`);
+    if (!('host' in k) && k.id === HOST_KERNEL)
+      fail(['kernels', i, 'id'], `"${HOST_KERNEL}" is the host kernel's id: give this kernel another`);
   });
 }
 
@@ -303,7 +335,17 @@ function planCell(doc: MatrixDoc, c: CellCoords, fail: Fail): PlannedCell {
     );
   }
   if (r.kind !== 'ok') throw new Error('unreachable');
-  return { id, ...c, patches: patchesFor(doc, c.variant, c.glibc), expected: r.expected };
+  const f = resolveFacts(doc.expectFacts ?? [], c, r.expected.state === 'skip');
+  if (f.kind === 'ambiguous') {
+    const [a, b] = f.rules;
+    fail(
+      ['expectFacts', b],
+      `rules expectFacts[${a}] and expectFacts[${b}] are equally specific and disagree on ${f.fact} of cell ${id}; make one more specific`,
+    );
+  }
+  const expected =
+    f.kind === 'ok' && Object.keys(f.facts).length ? { ...r.expected, facts: f.facts } : r.expected;
+  return { id, ...c, patches: patchesFor(doc, c.variant, c.glibc), expected };
 }
 
 /** The builds whose tree runs glibc's tests: every glibc entry but `stock` x each variant that applies. */

@@ -259,8 +259,18 @@ export function isClientStage(id: string): boolean {
   return id.startsWith('client:');
 }
 
-export const AXES = ['glibc', 'variant', 'link', 'scenario', 'stage'] as const;
+/**
+ * The axes of a cell, in the order of its id (model/cell.ts). `kernel` is the kernel the probes run on: a
+ * matrix's `kernels:` entry (matrix/schema.ts), HOST_KERNEL when the matrix names none.
+ */
+export const AXES = ['glibc', 'variant', 'kernel', 'link', 'scenario', 'stage'] as const;
 export type Axis = (typeof AXES)[number];
+
+/**
+ * The kernel id that means the host's own kernel (the one Docker shares with the containers): the whole
+ * kernel axis of a matrix without `kernels:`. Its cells keep the ids they had before there was an axis.
+ */
+export const HOST_KERNEL = 'host';
 
 export const STATES = ['registered', 'unregistered', 'unavailable'] as const;
 /** What the kernel says of the probing thread: rseq registered, not registered, or refused outright. */

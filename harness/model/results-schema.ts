@@ -3,7 +3,8 @@
  * `merge` read a results.json (harness/results/store.ts readResults). Strict on what those readers rely
  * on (the run, the environment, the builds, every cell's coordinates, status, expectation, observation and
  * the types of the fields around them, the summary), and open to properties it does not name, so a file
- * with more (a merged run's run.mergedFrom, a future optional field) is read. Pure: no I/O.
+ * with more (a merged run's run.mergedFrom, a future optional field) is read. It describes the current
+ * version: an older file is upgraded first (results-upgrade.ts). Pure: no I/O.
  */
 import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
@@ -94,6 +95,9 @@ const Expected = Type.Object({
   rule: Int,
   why: Str,
   clientFails: Type.Optional(Bool),
+  facts: Type.Optional(
+    Type.Record(Type.String(), Type.Object({ value: Type.Union([Type.Number(), Str]), rule: Int, why: Str })),
+  ),
 });
 
 const Observed = Type.Object({
@@ -136,6 +140,8 @@ const Cell = Type.Object({
   id: Str,
   glibc: Str,
   variant: Str,
+  /** The kernel axis (version 2 on; results-upgrade.ts gives a version-1 cell the host's). */
+  kernel: Str,
   link: OneOf(LINKS),
   scenario: Str,
   stage: Str,

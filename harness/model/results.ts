@@ -5,7 +5,11 @@
 import type { RseqState } from './catalogue.js';
 import type { CellCoords } from './cell.js';
 
-export const RESULTS_SCHEMA_VERSION = 1;
+/**
+ * 2: every cell names its `kernel` (catalogue.ts AXES). A version-1 file (before the kernel axis) is still
+ * read, every cell of it a host cell: results-upgrade.ts turns it into version 2 as it is read.
+ */
+export const RESULTS_SCHEMA_VERSION = 2;
 
 /** pass: observed = expected; fail: they differ; error: no trustworthy observation; skip: not applicable. */
 export type CellStatus = 'pass' | 'fail' | 'error' | 'skip';
@@ -177,6 +181,15 @@ export interface Expectation {
   why: string;
   /** A client stage whose client is expected to fail here (the rule's `clientFails`). */
   clientFails?: boolean;
+  /** Kernel-dependent facts the observations must show (the matrix's `expectFacts:`), by fact. */
+  facts?: Record<string, ExpectedFact>;
+}
+
+/** One expected fact: its value, the expectFacts rule that decided it, and why. */
+export interface ExpectedFact {
+  value: number | string;
+  rule: number;
+  why: string;
 }
 
 export interface Observed {

@@ -7,7 +7,7 @@ import { basename, join, relative, resolve } from 'node:path';
 import type { ReadyBuild } from '../builder/build.js';
 import { hasCompleteMark, makeEntry, touchEntry } from '../cache/entry.js';
 import { cachePath } from '../cache/layout.js';
-import type { ContainerSession } from '../docker/containers.js';
+import type { ContainerSession, RunOutcome, RunSpec } from '../docker/containers.js';
 import { tail } from '../docker/host-setup.js';
 import { type Link, type ScenarioDef, stageDef } from '../model/catalogue.js';
 import type { Observation, ProbeRun, PtraceCell, StraceCell } from '../model/results.js';
@@ -127,6 +127,8 @@ export async function runProbes(opts: {
   /** Phase timings: the plan, the container's steps, each process it ran, the reading of their output. */
   timer?: Timer;
   group?: string;
+  /** What runs the probe container's spec: session.run unless given (a VM stands in: harness/vm/executor.ts). */
+  executor?: (spec: RunSpec) => Promise<RunOutcome>;
 }): Promise<Map<string, ProbeCellOutput>> {
   const { session, build, binDir, workDir, scenario, cells, table, timeoutSec, clients } = opts;
   const timer = opts.timer ?? NO_TIMING;
@@ -210,25 +212,24 @@ export async function runProbes(opts: {
     30,
   );
   timer.add('probe-plan', opts.group, planStart, timer.now());
-  const r = await session
-    .run({
-      image: needsClientImage && clients?.image ? clients.image : build.image,
-      cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
-      binds: [
-        `${binDir}:${IN_CONTAINER.bin}:ro`,
-        `${workDir}:${IN_CONTAINER.out}`,
-        ...clientBinds,
-        ...build.binds,
-      ],
-      network: 'none',
-      ...(seccomp ? { seccompProfile: seccomp } : {}),
-      timeoutMs: budgetSec * 1000,
-      purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
-      ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
-    })
-    .finally(() => {
-      probeContainers--;
-    });
+  const execute = opts.executor ?? ((spec: RunSpec) => session.run(spec));
+  const r = await execute({
+    image: needsClientImage && clients?.image ? clients.image : build.image,
+    cmd: ['/bin/bash', `${IN_CONTAINER.out}/run.sh`],
+    binds: [
+      `${binDir}:${IN_CONTAINER.bin}:ro`,
+      `${workDir}:${IN_CONTAINER.out}`,
+      ...clientBinds,
+      ...build.binds,
+    ],
+    network: 'none',
+    ...(seccomp ? { seccompProfile: seccomp } : {}),
+    timeoutMs: budgetSec * 1000,
+    purpose: `probe ${build.glibc}/${build.variant} ${scenario.id}`,
+    ...(timer.enabled ? { timing: { timer, ...(opts.group ? { group: opts.group } : {}) } } : {}),
+  }).finally(() => {
+    probeContainers--;
+  });
   const readStart = timer.now();
   const statusText = await readFile(join(workDir, 'status.tsv'), 'utf8').catch(() => '');
   const status = parseStatus(statusText);

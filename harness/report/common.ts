@@ -1,5 +1,5 @@
 /** Helpers shared by the report formats (HTML, JUnit, TAP). Pure. */
-import { ALL_STAGES, LINKS, SCENARIOS } from '../model/catalogue.js';
+import { ALL_STAGES, HOST_KERNEL, LINKS, SCENARIOS } from '../model/catalogue.js';
 import { type RowCoords, rowId } from '../model/cell.js';
 import type { CellResult, Expectation, Observed } from '../model/results.js';
 
@@ -9,19 +9,20 @@ function rankBy(list: readonly string[]): (s: string) => number {
 }
 
 /**
- * The cells grouped by row, rows in a stable order: glibc and variant as they first appear in the
- * results (the matrix order), link and scenario in catalogue order; cells in a row in stage order.
+ * The cells grouped by row, rows in a stable order: glibc, variant and kernel as they first appear in
+ * the results (the matrix order), link and scenario in catalogue order; cells in a row in stage order.
  */
 export function groupRows(
   cells: readonly CellResult[],
 ): { key: RowCoords; id: string; cells: CellResult[] }[] {
-  const firstSeen = (axis: 'glibc' | 'variant') => {
+  const firstSeen = (axis: 'glibc' | 'variant' | 'kernel') => {
     const m = new Map<string, number>();
     for (const c of cells) if (!m.has(c[axis])) m.set(c[axis], m.size);
     return (s: string) => m.get(s) ?? 0;
   };
   const g = firstSeen('glibc');
   const v = firstSeen('variant');
+  const k = firstSeen('kernel');
   const l = rankBy(LINKS);
   const sc = rankBy(SCENARIOS.map((s) => s.id));
   const st = stageOrder(cells);
@@ -30,7 +31,15 @@ export function groupRows(
     const id = rowId(c);
     let r = rows.get(id);
     if (!r) {
-      r = { key: { glibc: c.glibc, variant: c.variant, link: c.link, scenario: c.scenario }, id, cells: [] };
+      const key = {
+        glibc: c.glibc,
+        variant: c.variant,
+        // A version-1 cell not read through readResults (which upgrades it) has none: the host's.
+        kernel: c.kernel ?? HOST_KERNEL,
+        link: c.link,
+        scenario: c.scenario,
+      };
+      r = { key, id, cells: [] };
       rows.set(id, r);
     }
     r.cells.push(c);
@@ -41,6 +50,7 @@ export function groupRows(
     (a, b) =>
       g(a.key.glibc) - g(b.key.glibc) ||
       v(a.key.variant) - v(b.key.variant) ||
+      k(a.key.kernel) - k(b.key.kernel) ||
       l(a.key.link) - l(b.key.link) ||
       sc(a.key.scenario) - sc(b.key.scenario) ||
       cmp(a.key.scenario, b.key.scenario),

@@ -14,7 +14,7 @@ import {
   VERDICTS,
   verdictFor,
 } from '../compare/compare.js';
-import { ALL_STAGES, type RseqState, SCENARIOS } from '../model/catalogue.js';
+import { ALL_STAGES, HOST_KERNEL, type RseqState, SCENARIOS } from '../model/catalogue.js';
 import { cellId } from '../model/cell.js';
 import type {
   BuildResult,
@@ -69,6 +69,7 @@ export const CELL_KEYS: ReadonlySet<string> = new Set([
   'id',
   'glibc',
   'variant',
+  'kernel',
   'link',
   'scenario',
   'stage',
@@ -141,6 +142,7 @@ export function vocabulary(): Vocabulary {
     literal: LITERAL,
     raw: RAW,
     straceEvents: [...STRACE_EVENT_KINDS],
+    hostKernel: HOST_KERNEL,
   };
 }
 
@@ -185,7 +187,13 @@ export function encodeReport(
   const rows = groupRows(results.cells);
   const stageIds = stageOrder(results.cells);
   const stageCol = new Map(stageIds.map((s, i) => [s, i]));
-  const encodedRows = rows.map((r) => [S(r.key.glibc), S(r.key.variant), S(r.key.link), S(r.key.scenario)]);
+  const encodedRows = rows.map((r) => [
+    S(r.key.glibc),
+    S(r.key.variant),
+    S(r.key.link),
+    S(r.key.scenario),
+    S(r.key.kernel),
+  ]);
   const cellIndex = new Map<string, number>();
   const cells: EncodedCell[] = [];
   rows.forEach((r, ri) => {

@@ -19,8 +19,9 @@ import type { BuildResult, CellStatus, Environment, Results, Summary } from '../
  * list of [t index, pid, tid, strace view] quadruples (0: none; the view a t index, 0: none, see
  * encodeStraceView); probe [command, exitCode, signal, timedOut, durationMs, stderrTail, traced, stdoutTail]
  * (0: none; traced [command, exitCode, signal, timedOut, durationMs] or 0); expected [state, registered,
- * rule, why]; observed [state, registered, consistent, inconsistency, owner]; id 0 when it is
- * glibc/variant/link/scenario/stage; strace a t index (0: absent, see encodeStraceCell); other a t index
+ * rule, why]; observed [state, registered, consistent, inconsistency, owner]; id 0 when it is the one
+ * its coordinates make (glibc/variant/link/scenario/stage, the kernel after the variant unless it is
+ * vocab.hostKernel: model/cell.ts cellId); strace a t index (0: absent, see encodeStraceCell); other a t index
  * of [{ fields this encoder does not know }] (0: none), which the page shows as key/value rows.
  * Trailing zeros are dropped.
  */
@@ -48,6 +49,8 @@ export interface Vocabulary {
   raw: string;
   /** The kinds of the compact strace events, by code. */
   straceEvents: string[];
+  /** The kernel id of the host's kernel: a cell's id leaves it out, and the grid shows no kernel column for it alone. */
+  hostKernel: string;
 }
 
 export interface ReportData {
@@ -64,7 +67,7 @@ export interface ReportData {
   /** Columns: [stage id, summary]. */
   stages: [string, string][];
   scenarios: [string, string][];
-  /** [glibc, variant, link, scenario] as string indexes. */
+  /** [glibc, variant, link, scenario, kernel] as string indexes. */
   rows: number[][];
   cells: EncodedCell[];
   base?: {

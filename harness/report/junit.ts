@@ -1,5 +1,5 @@
 /**
- * JUnit XML for CI systems: one <testsuite> per grid row (glibc/variant/link/scenario), one
+ * JUnit XML for CI systems: one <testsuite> per grid row (glibc/variant[/kernel]/link/scenario), one
  * <testcase> per cell (named by stage). fail -> <failure>, error -> <error>, skip -> <skipped>.
  * Pure: returns the document as a string.
  */
@@ -60,7 +60,7 @@ export function toJUnit(results: Results): string {
     out.push(
       `  <testsuite name="${xmlAttr(r.id)}" tests="${cs.length}" failures="${count(cs, 'fail')}" errors="${count(cs, 'error')}" skipped="${count(cs, 'skip')}" time="${time(cs)}" timestamp="${xmlAttr(results.run.startedAt)}" hostname="${xmlAttr(results.environment.hostname)}">`,
       '    <properties>',
-      ...(['glibc', 'variant', 'link', 'scenario'] as const).map(
+      ...(['glibc', 'variant', 'kernel', 'link', 'scenario'] as const).map(
         (k) => `      <property name="${k}" value="${xmlAttr(r.key[k])}"/>`,
       ),
       `      <property name="run" value="${xmlAttr(results.run.id)}"/>`,

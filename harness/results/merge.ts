@@ -2,10 +2,12 @@
  * Sharding a run across machines, and joining the shards again. Pure: no I/O.
  *
  * `run --shard K/N` runs one slice of the selected cells. The unit of a slice is a BUILD GROUP (one
- * glibc x variant: one build, one probe compile), never a single cell, so a shard builds only what
- * it probes. The groups are dealt deterministically, balanced by the cells they probe (skipped cells
- * cost nothing): heaviest group first, each to the lightest shard so far (ties: the shard with fewer
- * groups, then the lower index), groups of equal weight in id order. The N slices partition the
+ * glibc x variant x kernel: one build and one probe compile, probed on one kernel; model/cell.ts
+ * groupId), never a single cell, so a shard builds only what it probes. The groups of one build on two
+ * kernels may fall to two shards: both then build it (the second from the cache when they share one),
+ * and the merged run keeps that build once. The groups are dealt deterministically, balanced by the
+ * cells they probe (skipped cells cost nothing): heaviest group first, each to the lightest shard so far
+ * (ties: the shard with fewer groups, then the lower index), groups of equal weight in id order. The N slices partition the
  * selected cells exactly, and the same matrix, filter and K/N always give the same slice. A shard can
  * be empty (more shards than groups): it writes a results file with no cells.
  *
@@ -16,7 +18,8 @@
  * `run.shard.index` is 0-based (the report prints index + 1); `--shard` and every message are 1-based.
  */
 
-import { RESULTS_SCHEMA_VERSION, type Results } from '../model/results.js';
+import { type GroupCoords, groupId } from '../model/cell.js';
+import { type BuildResult, RESULTS_SCHEMA_VERSION, type Results } from '../model/results.js';
 import { InputError } from '../util/errors.js';
 
 export interface Shard {
@@ -42,15 +45,16 @@ export function shardLabel(s: Shard): string {
   return `${s.index + 1}/${s.count}`;
 }
 
-interface GroupableCell {
-  glibc: string;
-  variant: string;
+interface GroupableCell extends GroupCoords {
   expected: { state: string };
 }
 
-/** The build group a cell belongs to: its glibc x variant. */
-export function buildGroupId(c: { glibc: string; variant: string }): string {
-  return `${c.glibc}/${c.variant}`;
+/**
+ * The build group a cell belongs to: its glibc x variant x kernel, glibc/variant on the host kernel
+ * (model/cell.ts groupId). A build result (no kernel) names the group of its build on the host kernel.
+ */
+export function buildGroupId(c: GroupCoords): string {
+  return groupId(c);
 }
 
 function byString(a: string, b: string): number {
@@ -130,6 +134,20 @@ export interface MergeOptions {
 function joined(values: readonly (string | null)[]): string | null {
   const u = [...new Set(values.filter((v): v is string => v !== null))];
   return u.length ? u.join(', ') : null;
+}
+
+/**
+ * One result per build key, in first-seen order: a build whose groups (one per kernel) fell to several
+ * shards was built by each. An ok one is kept over a failed one (a build that failed in one shard and
+ * worked in another did work); of equals, the first.
+ */
+export function uniqueBuilds(builds: readonly BuildResult[]): BuildResult[] {
+  const byKey = new Map<string, BuildResult>();
+  for (const b of builds) {
+    const had = byKey.get(b.key);
+    if (!had || (had.status === 'error' && b.status === 'ok')) byKey.set(b.key, b);
+  }
+  return [...byKey.values()];
 }
 
 /** Joins the shards of one run; throws InputError (one line, naming the file) on anything that does not fit. */
@@ -257,7 +275,7 @@ export function mergeShards(inputs: readonly ShardFile[], opts: MergeOptions): M
         host: joined(envs.map((e) => e.docker.host)) ?? env0.docker.host,
       },
     },
-    builds: runs.flatMap((r) => r.builds),
+    builds: uniqueBuilds(runs.flatMap((r) => r.builds)),
     cells,
     summary,
   };

@@ -6,6 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildResult, CellResult, Results } from '../model/results.js';
+import { upgradeCell } from '../model/results-upgrade.js';
 import { InputError } from '../util/errors.js';
 import type { JournalEntry } from './store.js';
 
@@ -35,8 +36,11 @@ export function parseJournal(text: string, file: string, matrixDigest: string): 
           `${file}:${i + 1}: run.matrix.digest: this journal is of another matrix (or an edited one); cannot resume`,
         );
       saved = { run: e.run, cells: [], builds };
-    } else if (e.type === 'cell') cells.set(e.cell.id, e.cell);
-    else if (e.type === 'build') builds.push(e.build);
+    } else if (e.type === 'cell') {
+      // A journal written before the kernel axis holds host cells (the ids are the same).
+      const cell = upgradeCell(e.cell);
+      cells.set(cell.id, cell);
+    } else if (e.type === 'build') builds.push(e.build);
   });
   if (!saved) return undefined;
   saved.cells = [...cells.values()].filter((c) => c.status !== 'error');

@@ -7,14 +7,9 @@ import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPath } from '../model/field-path.js';
-import {
-  type BuildResult,
-  type CellResult,
-  RESULTS_SCHEMA_VERSION,
-  type Results,
-  type Summary,
-} from '../model/results.js';
+import type { BuildResult, CellResult, Results, Summary } from '../model/results.js';
 import { resultsProblem } from '../model/results-schema.js';
+import { READABLE_RESULTS_VERSIONS, upgradeResults } from '../model/results-upgrade.js';
 import { InputError } from '../util/errors.js';
 
 export type JournalEntry =
@@ -56,9 +51,10 @@ export function writeResults(outDir: string, results: Results): string {
 }
 
 /**
- * Reads a results file (for report, compare and merge), refusing one of another schema version, or one
- * that does not fit the results schema (model/results-schema.ts), with a one-line error naming the file
- * and the field.
+ * Reads a results file (for report, compare and merge), refusing one of a schema version it cannot read,
+ * or one that does not fit the results schema (model/results-schema.ts), with a one-line error naming the
+ * file and the field. A file of an older readable version comes back as the current version
+ * (model/results-upgrade.ts: a version-1 file's cells are host cells).
  */
 export async function readResults(path: string): Promise<Results> {
   let text: string;
@@ -75,11 +71,12 @@ export async function readResults(path: string): Promise<Results> {
   }
   if (v === null || typeof v !== 'object' || !('schemaVersion' in v))
     throw new InputError(`${path}:1: schemaVersion: missing; not an rseq-matrix results file`);
-  if (v.schemaVersion !== RESULTS_SCHEMA_VERSION)
+  if (!READABLE_RESULTS_VERSIONS.includes(v.schemaVersion as number))
     throw new InputError(
-      `${path}:1: schemaVersion: this is version ${JSON.stringify(v.schemaVersion)}; this rseq-matrix reads version ${RESULTS_SCHEMA_VERSION}`,
+      `${path}:1: schemaVersion: this is version ${JSON.stringify(v.schemaVersion)}; this rseq-matrix reads versions ${READABLE_RESULTS_VERSIONS.join(' and ')}`,
     );
-  const problem = resultsProblem(v);
+  const current = upgradeResults(v);
+  const problem = resultsProblem(current);
   if (problem) throw new InputError(`${path}: ${formatPath(problem.path)}: ${problem.message}`);
-  return v as Results;
+  return current as Results;
 }

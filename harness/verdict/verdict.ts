@@ -115,12 +115,44 @@ function judgeKernel(
     return { status: 'error', reason: `the observers disagree: ${disagree.join('; ')}`, observed };
   if (cell.expected.state === 'any')
     return { status: 'pass', reason: `recorded: ${observed.state}`, observed };
-  if (observed.state === cell.expected.state) return { status: 'pass', observed };
+  if (observed.state === cell.expected.state) {
+    const wrong = factProblems(cell, mine);
+    if (wrong.length) return { status: 'fail', reason: wrong.join('; '), observed };
+    return { status: 'pass', observed };
+  }
   const seen =
     observed.state === 'mixed'
       ? `mixed (${[...new Set(mine.map((o) => o.kernel))].join(', ')})`
       : observed.state;
   return { status: 'fail', reason: `expected ${cell.expected.state}, observed ${seen}`, observed };
+}
+
+/** What each kernel-dependent fact is called in a reason, and where an observation has it. */
+const FACTS: Record<string, { label: string; read: (o: Observation) => unknown }> = {
+  rseqSize: { label: '__rseq_size', read: (o) => o.glibc.rseqSize },
+  rseqLen: { label: "the length of glibc's registration", read: (o) => o.glibc.areaLen },
+  featureSize: { label: 'AT_RSEQ_FEATURE_SIZE', read: (o) => o.extra?.auxRseqFeatureSize },
+  align: { label: 'AT_RSEQ_ALIGN', read: (o) => o.extra?.auxRseqAlign },
+  mode: { label: 'the kernel mode', read: (o) => o.extra?.rseqMode },
+};
+
+/**
+ * Where the observations of a cell whose state is as expected contradict an expected fact (the matrix's
+ * `expectFacts:`): each fact must have its value in every observation that measured it (the mode is
+ * measured only at `main` and `thread`: an observation without it does not count, but one must have it).
+ */
+export function factProblems(cell: PlannedCell, mine: readonly Observation[]): string[] {
+  const out: string[] = [];
+  for (const [key, fact] of Object.entries(cell.expected.facts ?? {})) {
+    const how = FACTS[key];
+    if (!how) continue;
+    const seen = [...new Set(mine.map((o) => how.read(o)))].filter((v) => key !== 'mode' || v != null);
+    const text = (v: unknown) => (v === undefined || v === null ? 'none' : String(v));
+    if (seen.length === 0) out.push(`expected ${how.label} ${fact.value}, no observation measured it`);
+    else if (seen.some((v) => v !== fact.value))
+      out.push(`expected ${how.label} ${fact.value}, observed ${seen.map(text).join(', ')}`);
+  }
+  return out;
 }
 
 /** The kernel observer decides the state; glibc's claim and strace's view are checked against it. */

@@ -38,7 +38,8 @@ export interface BootSpec {
 export interface BootResult {
   reason: BootReason;
   /** How QEMU executed the guest. Always TCG for now: see ACCEL_NOTE. */
-  accel: 'tcg';
+  /** tcg: QEMU emulated the machine; uml: user-mode Linux ran as a program (harness/vm/uml.ts). */
+  accel: 'tcg' | 'uml';
   /** The container's life, start to removal: for a VM that ends itself, boot to power-off. */
   durationMs: number;
   /** The tail of the kernel's console (serial port 0), without carriage returns. */

@@ -12,7 +12,13 @@ import type { Browser, Page } from 'playwright-core';
 import t from 'tap';
 import type { CellResult, Results } from '../../harness/model/results.js';
 import { renderReport } from '../../harness/report/html.js';
-import { cloneResults, largeResults, summarize, withObservers } from '../../harness/report/synthetic.js';
+import {
+  cloneResults,
+  generateResults,
+  largeResults,
+  summarize,
+  withObservers,
+} from '../../harness/report/synthetic.js';
 import { CHROMIUM, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { requireFilePrereq } from '../helpers/prereq.js';
 
@@ -462,6 +468,114 @@ t.test(
     await page.evaluate(() => document.getElementById('matrix')?.scrollIntoView({ block: 'start' }));
     await page.screenshot({ path: join(dir, 'observed.png') });
     await page.close();
+  },
+);
+
+t.test(
+  'kernels: a row key and a filter; the pivot, its choices in the hash, its cells lead to the grid',
+  async (t) => {
+    const r = generateResults({
+      glibcs: ['bullseye', 'bookworm', 'trixie'],
+      variants: ['stock', 'early-init'],
+      kernels: ['host', 'k6.1', 'uml'],
+      scenarios: ['default', 'tunable-off'],
+      seed: 8,
+    });
+    const url = write('kernels.html', renderReport(r));
+    const { page, errors, dialogs, requests } = await open(url);
+    t.same(
+      await page.$$eval('#grid .lab.head', (e) => e.map((x) => x.textContent)),
+      ['glibc', 'variant', 'kernel', 'link', 'scenario'],
+      'the kernel is a row key',
+    );
+    t.same(
+      await page.$$eval('#f-kernel option', (o) => o.map((x) => (x as HTMLOptionElement).value)),
+      ['', 'host', 'k6.1', 'uml'],
+      'and a filter',
+    );
+    await page.selectOption('#f-kernel', 'uml');
+    t.equal(await visibleCells(page), r.cells.filter((c) => c.kernel === 'uml').length, 'kernel=uml');
+    t.match(await hash(page), 'kernel=uml');
+
+    // The pivot: glibc x kernel at main by default.
+    await page.goto(url);
+    await page.waitForSelector('html[data-ready="true"]');
+    const table = page.locator('#pivot-table');
+    t.same(
+      [
+        await table.getAttribute('data-rows'),
+        await table.getAttribute('data-cols'),
+        await table.getAttribute('data-stage'),
+      ],
+      ['glibc', 'kernel', 'main'],
+    );
+    t.same(await page.$$eval('#pivot-table .pvcol', (e) => e.map((x) => x.textContent)), [
+      'host',
+      'k6.1',
+      'uml',
+    ]);
+    t.same(await page.$$eval('#pivot-table .pvrow', (e) => e.map((x) => x.textContent)), [
+      'bullseye',
+      'bookworm',
+      'trixie',
+    ]);
+    t.equal(await page.locator('#pivot-table button.pv').count(), 9);
+    const under = r.cells.filter((c) => c.glibc === 'bookworm' && c.kernel === 'uml' && c.stage === 'main');
+    const button = page.locator('#pivot-table tbody tr').nth(1).locator('button.pv').nth(2);
+    const label = (await button.getAttribute('aria-label')) ?? '';
+    t.match(label, `glibc bookworm, kernel uml, stage main: ${under.length} cells`);
+    for (const st of ['pass', 'fail', 'error', 'skip'] as const) {
+      const n = under.filter((c) => c.status === st).length;
+      if (n) t.match(label, `${st} ${n}`, `the status mix: ${st} ${n}`);
+    }
+    const registered = under.filter((c) => c.observed.state === 'registered').length;
+    if (registered) t.match(await button.textContent(), `registered ${registered}`, 'the observed states');
+    await button.click();
+    await page.waitForFunction(() => location.hash.includes('kernel='));
+    const h = await hash(page);
+    t.match(h, 'glibc=bookworm');
+    t.match(h, 'kernel=uml');
+    t.match(h, 'stage=main');
+    t.equal(await visibleCells(page), under.length, "the grid shows the pivot cell's cells");
+
+    // Other axes, from the controls and from the hash.
+    await page.selectOption('#p-cols', 'stage');
+    t.equal(await table.getAttribute('data-cols'), 'stage');
+    t.ok(await page.locator('#p-stage').isDisabled(), 'no stage to pick when the stage is an axis');
+    await page.selectOption('#p-rows', 'stage');
+    t.same(
+      [await table.getAttribute('data-rows'), await table.getAttribute('data-cols')],
+      ['stage', 'glibc'],
+      'rows and columns never on one axis: they swap',
+    );
+    t.match(await hash(page), /prow=stage.*pcol=glibc/);
+    await page.goto(`${url}#prow=variant&pcol=kernel&pstage=thread`);
+    await page.waitForSelector('html[data-ready="true"]');
+    t.same(
+      [
+        await table.getAttribute('data-rows'),
+        await table.getAttribute('data-cols'),
+        await table.getAttribute('data-stage'),
+      ],
+      ['variant', 'kernel', 'thread'],
+    );
+    t.equal(await page.inputValue('#p-stage'), 'thread', 'the controls show the hash');
+    await page.evaluate(() => document.getElementById('pivot')?.scrollIntoView({ block: 'start' }));
+    await page.screenshot({ path: join(dir, 'pivot.png') });
+    t.same(dialogs, []);
+    t.same(errors, [], 'no console errors (so no CSP violation either)');
+    t.same(requests, []);
+    await page.close();
+
+    // A host-only run shows no kernel column and no kernel filter; its pivot is glibc x link.
+    const host = await open(write('host-only.html', renderReport(small)));
+    t.notOk(
+      (await host.page.$$eval('#grid .lab.head', (e) => e.map((x) => x.textContent))).includes('kernel'),
+    );
+    t.equal(await host.page.locator('#f-kernel').count(), 0);
+    t.equal(await host.page.locator('#pivot-table').getAttribute('data-cols'), 'link');
+    t.same(host.errors, []);
+    await host.page.close();
   },
 );
 

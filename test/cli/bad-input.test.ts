@@ -75,9 +75,9 @@ t.test('a patch path that leaves patches/ through a symlink', async (t) => {
 t.test('a results file of another schema version, given to report and compare', async (t) => {
   const good = JSON.parse(readFileSync('test/fixtures/results/small.json', 'utf8'));
   const future = join(tmp, 'future.json');
-  writeFileSync(future, JSON.stringify({ ...good, schemaVersion: 2 }));
+  writeFileSync(future, JSON.stringify({ ...good, schemaVersion: 3 }));
   const base = 'test/fixtures/results/small.json';
-  const msg = `${future}:1: schemaVersion: this is version 2; this rseq-matrix reads version 1`;
+  const msg = `${future}:1: schemaVersion: this is version 3; this rseq-matrix reads versions 1 and 2`;
   oneLine(t, await rseqMatrix(['report', future, '--out', join(tmp, 'r')]), msg);
   oneLine(t, await rseqMatrix(['compare', base, future]), msg);
   const notResults = join(tmp, 'not.json');
@@ -93,7 +93,7 @@ t.test('a bad --filter and a bad --shard', async (t) => {
   oneLine(
     t,
     await rseqMatrix(['run', 'matrices/stock.yaml', '--no-setup', '--filter', 'stag=main']),
-    '--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, link, scenario, stage',
+    '--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, kernel, link, scenario, stage',
   );
   oneLine(
     t,

@@ -386,6 +386,7 @@ t.test('breaking one observer: the kernel check tells registered from unregister
     id: `bookworm/tamper/shared/${scenario}/${stage}`,
     glibc: 'bookworm',
     variant: 'tamper',
+    kernel: 'host',
     link: 'shared',
     scenario,
     stage,

@@ -8,7 +8,7 @@
  * (test/helpers/prereq.ts).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
@@ -305,6 +305,102 @@ t.test('GLIBC_TUNABLES=glibc.pthread.rseq=0: nothing registers', async (t) => {
     }
   }
 });
+
+/** The host kernel's auxiliary vector entries for rseq, as this Node process got them (0: absent). */
+function hostAux(): { featureSize: number; align: number } {
+  const b = readFileSync('/proc/self/auxv');
+  let featureSize = 0;
+  let align = 0;
+  for (let i = 0; i + 16 <= b.length; i += 16) {
+    const type = Number(b.readBigUInt64LE(i));
+    const value = Number(b.readBigUInt64LE(i + 8));
+    if (type === 0) break;
+    if (type === 27) featureSize = value;
+    if (type === 28) align = value;
+  }
+  return { featureSize, align };
+}
+
+/** [major, minor] of the running kernel (os.release(), e.g. "6.18.44-fc-v1272"). */
+const kernelVersion = (): [number, number] => {
+  const m = /^(\d+)\.(\d+)/.exec(release());
+  return m ? [Number(m[1]), Number(m[2])] : [0, 0];
+};
+const atLeast = ([a, b]: [number, number], [c, d]: [number, number]) => a > c || (a === c && b >= d);
+
+/**
+ * What the source reading (docs/probe-protocol.md, "Kernel facts") predicts for a registration of
+ * `len` bytes: up to 6.18 every return to user space after a context switch or signal rewrites the
+ * ids; 6.19 (6.19.6's source) skips that on generic-IRQ-entry architectures (x86_64) unless the ids
+ * changed, whatever the length; 7.x does so only for registrations longer than 32 bytes (rseq_v2).
+ */
+function predictedMode(v: [number, number], len: number): 'legacy' | 'optimized' {
+  if (v[0] === 6 && v[1] === 19) return 'optimized';
+  if (atLeast(v, [7, 0]) && len > 32) return 'optimized';
+  return 'legacy';
+}
+
+t.test(
+  'kernel facts (issue 15): the auxiliary vector at every stage, the mode at main and thread',
+  async (t) => {
+    if (!requirePrereq(t, BOOKWORM, notBookworm)) return;
+    if (!requirePrereq(t, 'x86_64', isX86 ? false : `this host is ${process.arch}`)) return;
+    const aux = hostAux();
+    const v = kernelVersion();
+    const fills = atLeast(v, [6, 3]) ? 'cpu_id_start,cpu_id,node_id,mm_cid' : 'cpu_id_start,cpu_id';
+    for (const stage of ['main', 'thread', 'exe-ctor', 'ifunc-exe']) {
+      for (const [link, inv] of Object.entries(stages[stage] ?? {}) as [Link, Invocation][]) {
+        await t.test(`${stage}/${link}`, async (t) => {
+          const r = await run(inv);
+          for (const o of r.obs) {
+            t.equal(
+              o.extra?.auxRseqFeatureSize,
+              aux.featureSize,
+              `${o.stage}: AT_RSEQ_FEATURE_SIZE as the host's`,
+            );
+            t.equal(o.extra?.auxRseqAlign, aux.align, `${o.stage}: AT_RSEQ_ALIGN as the host's`);
+            // The test runs only where it cannot change a later line: main when main is the stage, thread.
+            const tested = o.stage === stage && (stage === 'main' || stage === 'thread');
+            if (!tested) {
+              t.same(
+                [o.extra?.rseqMode, o.extra?.kernelFills, o.extra?.rseqModeTest],
+                [null, null, null],
+                `${o.stage}: no mode test`,
+              );
+              continue;
+            }
+            t.equal(o.glibc.areaLen, 32, 'glibc 2.36 registers 32 bytes');
+            t.equal(o.extra?.rseqModeTest, 'done', 'the fork child reported');
+            t.equal(o.extra?.rseqMode, predictedMode(v, 32), `${release()}, 32 bytes`);
+            if (o.extra?.rseqMode === 'legacy')
+              t.equal(o.extra?.kernelFills, fills, 'the fields the kernel rewrote');
+            // The parent's own area was never written: its registration and ids are as before.
+            t.equal(o.kernel, 'registered');
+            t.ok((o.glibc.cpuId ?? -1) >= 0, 'cpu_id >= 0');
+          }
+        });
+      }
+    }
+    await t.test('no registration: no test', async (t) => {
+      const inv = stages.main?.shared as Invocation;
+      const r = await run(inv, { env: { GLIBC_TUNABLES: 'glibc.pthread.rseq=0' } });
+      const o = r.obs.find((x) => x.stage === 'main');
+      t.equal(o?.extra?.rseqModeTest, 'no-glibc-registration');
+      t.equal(o?.extra?.rseqMode, null);
+      t.equal(o?.extra?.kernelFills, null);
+    });
+    await t.test('the test leaves the process as it was: a second observation agrees', async (t) => {
+      // thread: main (not tested, stage thread) then the thread (tested); the process exits 0 and
+      // both threads saw glibc's registration with the same length.
+      const r = await run(stages.thread?.static as Invocation);
+      t.equal(r.exitCode, 0);
+      const [main, thread] = ['main', 'thread'].map((s) => r.obs.find((o) => o.stage === s));
+      t.equal(main?.glibc.areaLen, 32);
+      t.equal(thread?.glibc.areaLen, 32);
+      t.equal(thread?.extra?.rseqModeTest, 'done');
+    });
+  },
+);
 
 t.test('the observers disagree with glibc when the kernel state is changed behind its back', async (t) => {
   if (!requirePrereq(t, BOOKWORM, notBookworm)) return;

@@ -19,6 +19,7 @@ const cell = (
   id: `g/v/${link}/default/${stage}`,
   glibc: 'g',
   variant: 'v',
+  kernel: 'host',
   link,
   scenario: 'default',
   stage,
@@ -72,7 +73,13 @@ t.test('client stages run in the default scenario only, in both links', async (t
       'client:valgrind',
     ],
   );
-  const coords = { glibc: 'g', variant: 'v', link: 'static' as const, stage: 'client:basic_test' };
+  const coords = {
+    glibc: 'g',
+    variant: 'v',
+    kernel: 'host',
+    link: 'static' as const,
+    stage: 'client:basic_test',
+  };
   t.match(resolveExpectation([{ expect: 'registered', why: 'w' }], { ...coords, scenario: 'tunable-off' }), {
     kind: 'ok',
     expected: { state: 'skip', rule: -1, why: /default scenario only/ },
@@ -125,7 +132,13 @@ t.test('the 2019-ABI client: built by clients.mk, shared and static, judged as a
   const shared = clientInvocation(def.client, 'client:rseq-2019', 'shared', scenario, opts);
   t.same(shared.argv, ['/rm/clients/shared/rseq-2019']);
   t.same(shared.env.RSEQ_MATRIX_CLIENT, 'client:rseq-2019');
-  const coords = { glibc: 'g', variant: 'v', link: 'static-pie' as const, stage: 'client:rseq-2019' };
+  const coords = {
+    glibc: 'g',
+    variant: 'v',
+    kernel: 'host',
+    link: 'static-pie' as const,
+    stage: 'client:rseq-2019',
+  };
   t.match(resolveExpectation([{ expect: 'registered', why: 'w' }], { ...coords, scenario: 'default' }), {
     kind: 'ok',
     expected: { state: 'skip', why: /2019 client is built shared and static only/ },

@@ -90,7 +90,14 @@ t.test('specificity and ambiguity', async (t) => {
   t.equal(specificity(rules[0]!), 0);
   t.equal(specificity(rules[2]!), 2);
   t.equal(specificity(rules[4]!), 1, "'*' is no constraint");
-  const cell = { glibc: 'g', variant: 'v', link: 'static' as const, scenario: 'default', stage: 'main' };
+  const cell = {
+    glibc: 'g',
+    variant: 'v',
+    kernel: 'host',
+    link: 'static' as const,
+    scenario: 'default',
+    stage: 'main',
+  };
   t.match(resolveExpectation(rules, cell), { kind: 'ok', expected: { state: 'unregistered', rule: 1 } });
   t.match(resolveExpectation(rules, { ...cell, link: 'shared' }), {
     kind: 'ok',
@@ -145,7 +152,7 @@ t.test('filters', async (t) => {
   t.throws(
     () => parseFilter('stag=main'),
     new InputError(
-      '--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, link, scenario, stage',
+      '--filter: unknown axis "stag" (did you mean "stage"?); axes: glibc, variant, kernel, link, scenario, stage',
     ),
   );
   t.throws(
@@ -300,7 +307,14 @@ t.test('static-pie: rules name it exactly, alone or in a list', async (t) => {
     { match: { link: ['static', 'static-pie'], stage: 'ifunc-exe' }, expect: 'unavailable', why: 'a list' },
     { match: { link: 'static*', stage: 'thread' }, expect: 'unregistered', why: 'a glob' },
   ];
-  const cell = { glibc: 'g', variant: 'v', link: 'static-pie' as const, scenario: 'default', stage: 'main' };
+  const cell = {
+    glibc: 'g',
+    variant: 'v',
+    kernel: 'host',
+    link: 'static-pie' as const,
+    scenario: 'default',
+    stage: 'main',
+  };
   t.match(resolveExpectation(rules, cell), { kind: 'ok', expected: { state: 'registered', rule: 0 } });
   t.match(resolveExpectation(rules, { ...cell, link: 'static' }), { kind: 'ok', expected: { rule: 1 } });
   t.match(resolveExpectation(rules, { ...cell, stage: 'ifunc-exe' }), {
@@ -325,4 +339,33 @@ t.test('matrices/rseq.yaml: every static-pie cell expects what its static cell d
     .map((c) => c.id);
   // The sources (docs/findings.md, "static-pie") move only the IFUNC resolvers, and those stay before TLS.
   t.same(differ, [], 'no design registers differently in a static-pie program');
+});
+
+t.test('expectFacts: each fact from the most specific rule that names it', async (t) => {
+  const m = validateMatrix(readFileSync('matrices/kernels.yaml', 'utf8'), 'matrices/kernels.yaml');
+  const facts = (id: string) => m.cells.find((c) => c.id === id)?.expected.facts;
+  t.match(facts('trixie/stock/k7.3/shared/default/main'), {
+    rseqSize: { value: 33 },
+    rseqLen: { value: 33 },
+    mode: { value: 'optimized' },
+    featureSize: { value: 33 },
+    align: { value: 64 },
+  });
+  t.match(facts('trixie/stock/k6.1/static/default/thread'), {
+    rseqSize: { value: 20 },
+    rseqLen: { value: 32 },
+    mode: { value: 'legacy' },
+    featureSize: { value: 0 },
+  });
+  t.match(facts('glibc-2.36/upstream/k7.2/shared/default/main'), {
+    rseqSize: { value: 32 },
+    mode: { value: 'legacy' },
+  });
+  t.equal(facts('glibc-2.36/upstream/k7.2/shared/tunable-off/main'), undefined, 'no fact outside the rules');
+  t.equal(
+    facts('bookworm/stock/uml/shared/default/main')?.rseqSize?.value,
+    0,
+    'uml: the failed registration says 0',
+  );
+  t.equal(facts('bookworm/stock/uml/shared/default/main')?.mode, undefined, 'and no mode');
 });

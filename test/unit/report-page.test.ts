@@ -19,12 +19,24 @@ import {
 } from '../../harness/report/encode.js';
 import {
   DataVersionError,
+  derivedCellId,
   fullCell,
   inconsistencyOf,
   openReport,
   REPORT_DATA_VERSION,
   reasonOf,
 } from '../../harness/report/page/decode.mjs';
+import {
+  axisValues,
+  EVERY_STAGE,
+  isPivotAxis,
+  PIVOT_AXES,
+  type PivotAxis,
+  type PivotCell,
+  pivotChoice,
+  pivotFilters,
+  pivotOf,
+} from '../../harness/report/page/pivot-data.mjs';
 import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/page-assets.js';
 import { bundleScript, bundleStyle } from '../../harness/report/page-build.js';
 import { cloneResults, generateResults, summarize, withObservers } from '../../harness/report/synthetic.js';
@@ -89,6 +101,16 @@ function asReported(c: CellResult): CellResult {
   return x;
 }
 
+/** A run on three kernels (the host's and two others), and its options. */
+const KERNEL_RUN = {
+  glibcs: ['bullseye', 'bookworm', 'trixie'],
+  variants: ['stock', 'early-init'],
+  kernels: ['host', 'k6.1', 'uml'],
+  scenarios: ['default', 'tunable-off'],
+  seed: 8,
+};
+const onKernels = generateResults(KERNEL_RUN);
+
 const datasets: [string, Results, Results | undefined][] = [
   ['small', small, baselineOf(small)],
   ['hostile', hostile(), small],
@@ -98,6 +120,7 @@ const datasets: [string, Results, Results | undefined][] = [
     generateResults({ limit: 2500, seed: 9, strace: true }),
     generateResults({ limit: 2400, seed: 3 }),
   ],
+  ['kernels', onKernels, generateResults({ ...KERNEL_RUN, seed: 4, kernels: ['host', 'k6.1'] })],
 ];
 
 t.test('every cell decodes to the results file’s cell, every field the page shows', async (t) => {
@@ -118,6 +141,7 @@ t.test('every cell decodes to the results file’s cell, every field the page sh
         id: ref.id,
         glibc: ref.row.glibc,
         variant: ref.row.variant,
+        kernel: ref.row.kernel,
         link: ref.row.link,
         scenario: ref.row.scenario,
         stage: ref.stage,
@@ -137,6 +161,7 @@ t.test('every cell decodes to the results file’s cell, every field the page sh
             id: c.id,
             glibc: c.glibc,
             variant: c.variant,
+            kernel: c.kernel,
             link: c.link,
             scenario: c.scenario,
             stage: c.stage,
@@ -236,4 +261,175 @@ t.test('the shipped page is built from the current sources (else: npm run build)
   t.match(CLIENT_JS, /^\(function \(\) \{\n'use strict';\n/, 'one plain script');
   t.match(CLIENT_JS, /"\.\/decode\.mjs": function \(exports, require\)/, 'with the decoder tested here');
   t.notMatch(CLIENT_JS, /\bimport\b|\bexport\b/, 'no module syntax left');
+});
+
+t.test('the kernel: a row key, a grid column only when a run has another kernel than the host', async (t) => {
+  const host = openReport(encodeReport(small));
+  t.same(host.kernels, ['host']);
+  t.same(host.rowAxes, ['glibc', 'variant', 'link', 'scenario'], 'a host-only run looks as it did');
+  const R = openReport(encodeReport(onKernels));
+  t.same(R.kernels, ['host', 'k6.1', 'uml']);
+  t.same(R.rowAxes, ['glibc', 'variant', 'kernel', 'link', 'scenario']);
+  t.equal(R.rows.length, 3 * 2 * 3 * 2 * 2, 'a row per glibc x variant x kernel x link x scenario');
+  t.same(
+    R.rows.slice(0, 5).map((r) => [r.glibc, r.variant, r.kernel, r.link, r.scenario].join(' ')),
+    [
+      'bullseye stock host shared default',
+      'bullseye stock host shared tunable-off',
+      'bullseye stock host static default',
+      'bullseye stock host static tunable-off',
+      'bullseye stock k6.1 shared default',
+    ],
+    'rows in glibc, variant, kernel, link, scenario order',
+  );
+  const v1 = JSON.parse(
+    readFileSync(new URL('../fixtures/results/small-v1.json', import.meta.url), 'utf8'),
+  ) as Results;
+  const fromV1 = openReport(encodeReport(v1));
+  t.same(
+    fromV1.cells.map((c) => [c.id, c.row.kernel]).sort(),
+    v1.cells.map((c) => [c.id, 'host']).sort(),
+    'a version-1 object given as it is: host cells, their ids kept',
+  );
+  const only = cloneResults(onKernels);
+  only.cells = only.cells.filter((c) => c.kernel === 'uml');
+  t.same(
+    openReport(encodeReport(only)).rowAxes,
+    ['glibc', 'variant', 'kernel', 'link', 'scenario'],
+    'one kernel, not the host: shown',
+  );
+  t.equal(
+    derivedCellId(
+      { glibc: 'g', variant: 'v', kernel: 'host', link: 'shared', scenario: 'default' },
+      'main',
+      'host',
+    ),
+    'g/v/shared/default/main',
+  );
+  t.equal(
+    derivedCellId(
+      { glibc: 'g', variant: 'v', kernel: 'uml', link: 'shared', scenario: 'default' },
+      'main',
+      'host',
+    ),
+    cellId({ glibc: 'g', variant: 'v', kernel: 'uml', link: 'shared', scenario: 'default', stage: 'main' }),
+    'the page makes the ids model/cell.ts makes',
+  );
+});
+
+/** The pivot counted again from the results file, the plain way: [row value][column value] -> cells. */
+function plainPivot(r: Results, rows: PivotAxis, cols: PivotAxis, stage: string) {
+  const out = new Map<string, CellResult[]>();
+  for (const c of r.cells) {
+    if (rows !== 'stage' && cols !== 'stage' && stage !== EVERY_STAGE && c.stage !== stage) continue;
+    const k = `${c[rows]}\n${c[cols]}`;
+    out.set(k, [...(out.get(k) ?? []), c]);
+  }
+  return out;
+}
+
+t.test(
+  'the pivot: any two axes, one stage, each pivot cell its status mix and observed states',
+  async (t) => {
+    const R = openReport(encodeReport(onKernels));
+    const views: [PivotAxis, PivotAxis, string][] = [
+      ['glibc', 'kernel', 'main'],
+      ['kernel', 'glibc', 'thread'],
+      ['variant', 'link', EVERY_STAGE],
+      ['kernel', 'stage', 'main'],
+      ['stage', 'scenario', 'ignored when an axis is the stage'],
+    ];
+    for (const [rows, cols, stage] of views) {
+      const name = `${rows} x ${cols} at ${stage}`;
+      const p = pivotOf(R, rows, cols, stage);
+      const plain = plainPivot(onKernels, rows, cols, stage);
+      t.same(p.rowValues, axisValues(R, rows), `${name}: the row values`);
+      t.same(p.colValues, axisValues(R, cols), `${name}: the column values`);
+      let counted = 0;
+      let bad = 0;
+      for (const row of p.cells)
+        for (const pc of row) {
+          const want = plain.get(`${pc.rowValue}\n${pc.colValue}`) ?? [];
+          counted += pc.cells.length;
+          const status: Record<string, number> = {};
+          const states = new Map<string, number>();
+          for (const c of want) {
+            status[c.status] = (status[c.status] ?? 0) + 1;
+            const st = c.observed.state ?? 'none';
+            states.set(st, (states.get(st) ?? 0) + 1);
+          }
+          const worst = (['fail', 'error', 'pass', 'skip'] as const).find((s) => status[s]) ?? null;
+          const got = [pc.cells.map((c) => c.id).sort(), pc.status, new Map(pc.states), pc.worst];
+          const exp = [want.map((c) => c.id).sort(), status, states, worst];
+          if (
+            JSON.stringify(sorted([got[0], got[1], [...(got[2] as Map<string, number>)].sort(), got[3]])) !==
+              JSON.stringify(sorted([exp[0], exp[1], [...(exp[2] as Map<string, number>)].sort(), exp[3]])) &&
+            bad++ < 3
+          )
+            t.same(got, exp, `${name}: ${pc.rowValue} x ${pc.colValue}`);
+        }
+      t.equal(bad, 0, `${name}: every pivot cell holds its cells, their statuses and observed states`);
+      const total = [...plain.values()].reduce((n, l) => n + l.length, 0);
+      t.equal(counted, total, `${name}: every cell of the stage once (${total})`);
+    }
+    const p = pivotOf(R, 'glibc', 'kernel', 'main');
+    const states = p.cells.flat().flatMap((pc) => pc.states.map((x) => x[0]));
+    t.ok(states.length > 0, 'observed states are listed');
+    for (const pc of p.cells.flat()) {
+      const order = pc.states.map((x) => R.vocab.observed.findIndex((o) => o[0] === x[0]));
+      t.same(
+        order,
+        [...order].sort((a, b) => a - b),
+        `${pc.rowValue} x ${pc.colValue}: states in the report's order`,
+      );
+    }
+    const cell = p.cells[1]?.[2] as PivotCell;
+    t.same(
+      pivotFilters(p, cell),
+      { glibc: [cell.rowValue], kernel: [cell.colValue], stage: ['main'] },
+      'a pivot cell leads to its cells',
+    );
+    const byStage = pivotOf(R, 'kernel', 'stage', 'main');
+    t.same(
+      pivotFilters(byStage, byStage.cells[0]?.[0] as PivotCell),
+      { kernel: ['host'], stage: [R.stages[0]] },
+      'no stage filter beside a stage axis',
+    );
+  },
+);
+
+t.test('the pivot view: defaults, and what the hash asks when it makes sense', async (t) => {
+  const R = openReport(encodeReport(onKernels));
+  t.same(pivotChoice(R, {}), { rows: 'glibc', cols: 'kernel', stage: 'main' }, 'glibc x kernel at main');
+  t.same(pivotChoice(R, { rows: 'variant', cols: 'link', stage: 'thread' }), {
+    rows: 'variant',
+    cols: 'link',
+    stage: 'thread',
+  });
+  t.same(
+    pivotChoice(R, { rows: 'kernel' }),
+    { rows: 'kernel', cols: 'variant', stage: 'main' },
+    'columns move off the rows',
+  );
+  t.same(pivotChoice(R, { rows: 'nonsense', cols: 'kernel', stage: 'no-such-stage' }), {
+    rows: 'glibc',
+    cols: 'kernel',
+    stage: 'main',
+  });
+  t.same(pivotChoice(R, { stage: EVERY_STAGE }).stage, EVERY_STAGE);
+  const host = openReport(encodeReport(small));
+  t.same(
+    pivotChoice(host, {}),
+    { rows: 'glibc', cols: 'link', stage: 'main' },
+    'one kernel, one variant: the links',
+  );
+  const noMain = cloneResults(small);
+  noMain.cells = noMain.cells.filter((c) => c.stage !== 'main');
+  t.equal(
+    pivotChoice(openReport(encodeReport(noMain)), {}).stage,
+    'preload-ctor',
+    'no main: the first stage',
+  );
+  t.ok(isPivotAxis('kernel') && !isPivotAxis('test'));
+  t.same(PIVOT_AXES, ['glibc', 'variant', 'kernel', 'link', 'scenario', 'stage']);
 });

@@ -110,9 +110,15 @@ function decodeCells(d: ReportData) {
   };
   return d.cells.map((e) => {
     const n = (i: number) => (e[i] as number | undefined) ?? 0;
+    // [glibc, variant, link, scenario, kernel]; the id leaves out the host's kernel.
     const row = (d.rows[n(0)] as number[]).map((i) => S[i] as string);
     const stage = stages[n(1)] as string;
-    const id = n(13) ? (S[n(13)] as string) : [...row, stage].join('/');
+    const [glibc, variant, link, scenario, kernel] = row;
+    const coords =
+      kernel === d.vocab.hostKernel
+        ? [glibc, variant, link, scenario]
+        : [glibc, variant, kernel, link, scenario];
+    const id = n(13) ? (S[n(13)] as string) : [...coords, stage].join('/');
     const vals = [id, S[n(8)] as string, row[0], row[1], row[3], stage, row[2]] as string[];
     const x = (i: number) => expandTemplate(S[i] ?? '', vals, d.vocab);
     const probe = (e[7] || null) as (number | null | (number | null)[])[] | null;
@@ -166,6 +172,7 @@ t.test('the data block holds every cell losslessly', async (t) => {
     ['hostile', hostileResults()],
     ['observers', withObservers(hostileResults())],
     ['strace', generateResults({ limit: 3000, seed: 9, strace: true })],
+    ['kernels', generateResults({ limit: 3000, seed: 5, kernels: ['host', 'k6.1', 'uml'] })],
   ] as const) {
     const d = JSON.parse(dataBlock(renderReport(r))) as ReportData;
     const got = new Map(decodeCells(d).map((c) => [c.id, c]));

@@ -243,10 +243,10 @@ t.test('merge refuses what does not fit, naming the file', async (t) => {
   );
 
   s = fresh();
-  (s[2] as ShardFile).results.schemaVersion = 2;
+  (s[2] as ShardFile).results.schemaVersion = 3;
   refuse(
     s,
-    's3/results.json: schemaVersion: this is version 2; this rseq-matrix merges version 1',
+    's3/results.json: schemaVersion: this is version 3; this rseq-matrix merges version 2',
     'another schema version',
   );
 

@@ -48,6 +48,7 @@ const obs = observation;
 const cell = (stage: string, state: PlannedCell['expected']['state']): PlannedCell => ({
   id: `bookworm/stock/shared/default/${stage}`,
   glibc: 'bookworm',
+  kernel: 'host',
   variant: 'stock',
   link: 'shared',
   scenario: 'default',

@@ -14,6 +14,7 @@ import { observation } from '../helpers/observation.js';
 const cell = (state: PlannedCell['expected']['state']): PlannedCell => ({
   id: 'g/v/shared/default/main',
   glibc: 'g',
+  kernel: 'host',
   variant: 'v',
   link: 'shared',
   scenario: 'default',
@@ -357,4 +358,40 @@ t.test('expect: any records what the cell shows: a measured cell passes, an erro
     run: run({ exitCode: null, signal: 'SIGABRT' }),
   });
   t.match(failed, { status: 'pass', reason: /^recorded: .*SIGABRT/ });
+});
+
+t.test('expectFacts: a cell whose state is as expected fails when a kernel fact is not', async (t) => {
+  const { factProblems } = await import('../../harness/verdict/verdict.js');
+  const withFacts = {
+    ...cell('registered'),
+    expected: {
+      state: 'registered' as const,
+      registered: true,
+      rule: 0,
+      why: 'w',
+      facts: {
+        rseqSize: { value: 33, rule: 0, why: 'feature size' },
+        featureSize: { value: 33, rule: 0, why: 'auxv' },
+        mode: { value: 'optimized', rule: 1, why: '7.x' },
+      },
+    },
+  };
+  const seen = (rseqSize: number, feature: number, mode: string | null) => ({
+    ...obs('registered', { rseqSize, areaRegistered: true }),
+    extra: { auxRseqFeatureSize: feature, auxRseqAlign: 64, rseqMode: mode },
+  });
+  t.same(factProblems(withFacts, [seen(33, 33, 'optimized')]), [], 'every fact as expected');
+  t.same(
+    factProblems(withFacts, [seen(28, 33, 'legacy')]),
+    ['expected __rseq_size 33, observed 28', 'expected the kernel mode optimized, observed legacy'],
+    'each wrong fact named with what was seen',
+  );
+  t.same(
+    factProblems(withFacts, [seen(33, 33, null)]),
+    ['expected the kernel mode optimized, no observation measured it'],
+    'a mode nobody measured is a failure, not a pass',
+  );
+  const j = judge(withFacts, { observations: [seen(33, 28, 'optimized')], run: run() });
+  t.match(j, { status: 'fail', reason: 'expected AT_RSEQ_FEATURE_SIZE 33, observed 28' });
+  t.match(judge(withFacts, { observations: [seen(33, 33, 'optimized')], run: run() }), { status: 'pass' });
 });

@@ -21,7 +21,7 @@ import type {
 import type { ReportData, Vocabulary } from '../format.js';
 
 /** The layout of the data block: encode.ts writes it, openReport refuses any other. */
-export const REPORT_DATA_VERSION = 3;
+export const REPORT_DATA_VERSION = 4;
 
 /** A data block of another layout than this decoder reads. */
 export class DataVersionError extends Error {
@@ -60,13 +60,29 @@ export function expandTemplate(
   return out;
 }
 
-/** A grid row: one glibc x variant x link x scenario. */
+/** A grid row: one glibc x variant x kernel x link x scenario. */
 export interface Row {
   i: number;
   glibc: string;
   variant: string;
+  kernel: string;
   link: string;
   scenario: string;
+}
+
+/** The axes of a row, in cell-id order. */
+export const ROW_AXES = ['glibc', 'variant', 'kernel', 'link', 'scenario'] as const;
+export type RowAxis = (typeof ROW_AXES)[number];
+
+/**
+ * The id a cell's coordinates make (model/cell.ts cellId, which the page cannot import): the kernel after
+ * the variant, left out when it is the host's.
+ */
+export function derivedCellId(row: Omit<Row, 'i'>, stage: string, hostKernel: string): string {
+  const parts = [row.glibc, row.variant];
+  if (row.kernel !== hostKernel) parts.push(row.kernel);
+  parts.push(row.link, row.scenario, stage);
+  return parts.join('/');
 }
 
 /** What the grid needs of a cell. */
@@ -107,6 +123,13 @@ export interface Report {
   stageHelp: Map<string, string>;
   scenarioHelp: Map<string, string>;
   rows: Row[];
+  /** The kernels of the rows, as first seen. */
+  kernels: string[];
+  /**
+   * The row axes the grid shows: all but the kernel when every row is on the host's kernel (a run
+   * without `kernels:` looks as it did before the axis).
+   */
+  rowAxes: RowAxis[];
   cells: CellRef[];
   /** The cell index at [row * stages.length + column]; -1: no cell there. */
   grid: Int32Array;
@@ -154,14 +177,18 @@ export function openReport(data: ReportData): Report {
     variant: str(r[1]),
     link: str(r[2]),
     scenario: str(r[3]),
+    kernel: str(r[4]),
   }));
+  const kernels = Array.from(new Set(rows.map((r) => r.kernel)));
+  const hostOnly = kernels.every((k) => k === vocab.hostKernel);
+  const rowAxes = ROW_AXES.filter((a) => a !== 'kernel' || !hostOnly);
   const grid = new Int32Array(rows.length * NS).fill(-1);
   const byId = new Map<string, CellRef>();
   const cells: CellRef[] = data.cells.map((e, ci) => {
     const row = at(rows, num(e[0]), 'row');
     const col = num(e[1]);
     const stage = at(stages, col, 'stage column');
-    const id = e[13] ? str(e[13]) : [row.glibc, row.variant, row.link, row.scenario, stage].join('/');
+    const id = e[13] ? str(e[13]) : derivedCellId(row, stage, vocab.hostKernel);
     const ob = T[num(e[5])] ?? [];
     const ostate = ob[0] === null || ob[0] === undefined ? 'none' : str(ob[0]);
     const c: CellRef = {
@@ -212,6 +239,8 @@ export function openReport(data: ReportData): Report {
     stageHelp: new Map(data.stages),
     scenarioHelp: new Map(data.scenarios),
     rows,
+    kernels,
+    rowAxes,
     cells,
     grid,
     byId,
@@ -307,6 +336,7 @@ export function fullCell(R: Report, c: CellRef): FullCell {
     id: c.id,
     glibc: c.row.glibc,
     variant: c.row.variant,
+    kernel: c.row.kernel,
     link: c.row.link as CellResult['link'],
     scenario: c.row.scenario,
     stage: c.stage,

@@ -28,7 +28,7 @@ export const controls = {
   q: null as HTMLInputElement | null,
 };
 
-function uniq(key: 'glibc' | 'variant' | 'link' | 'scenario'): string[] {
+function uniq(key: 'glibc' | 'variant' | 'kernel' | 'link' | 'scenario'): string[] {
   return Array.from(new Set(R.rows.map((r) => r[key])));
 }
 
@@ -145,6 +145,7 @@ export function filters(): HTMLDivElement {
   box.appendChild(h('span', 'break'));
   box.appendChild(selectFor('glibc', 'glibc', uniq('glibc')));
   box.appendChild(selectFor('variant', 'variant', uniq('variant')));
+  if (R.rowAxes.indexOf('kernel') >= 0) box.appendChild(selectFor('kernel', 'kernel', R.kernels));
   box.appendChild(selectFor('link', 'link', uniq('link')));
   box.appendChild(selectFor('scenario', 'scenario', uniq('scenario'), (v) => R.scenarioHelp.get(v)));
   box.appendChild(selectFor('stage', 'stage', R.stages, (v) => R.stageHelp.get(v)));

@@ -1,7 +1,8 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /**
- * The matrix: the grid of cells (rows glibc x variant x link x scenario, columns stages), its legends and
- * counts, and apply(), which shows the cells the filters keep.
+ * The matrix: the grid of cells (rows glibc x variant x kernel x link x scenario, the kernel only when a
+ * run has another than the host's; columns stages), its legends and counts, and apply(), which shows the
+ * cells the filters keep.
  *
  * Rows are flex rows of fixed-width cells (not a <table>): with content-visibility the browser lays out
  * and paints only the rows near the view, so 10,000 cells stay fast to show and to filter.
@@ -10,7 +11,6 @@ import { type CellRef, fullCell, inconsistencyOf, reasonOf } from './decode.mjs'
 import { add, clear, div, h, num, plural } from './dom.mjs';
 import { filters } from './filters.mjs';
 import {
-  AXES,
   INC_SYM,
   isListed,
   LABEL,
@@ -111,10 +111,18 @@ function buildGrid(): HTMLDivElement {
   const NS = R.stages.length;
   table = div('grid', 'grid');
   table.id = 'grid';
-  table.setAttribute('aria-label', 'Cells: rows are glibc, variant, link and scenario; columns are stages');
+  const axes = R.rowAxes;
+  table.setAttribute(
+    'aria-label',
+    'Cells: rows are ' +
+      axes.slice(0, -1).join(', ') +
+      ' and ' +
+      axes[axes.length - 1] +
+      '; columns are stages',
+  );
   table.setAttribute('aria-rowcount', String(R.rows.length + 1));
   // Label columns as wide as their longest value (monospace: 1ch per character).
-  AXES.forEach((a, k) => {
+  axes.forEach((a, k) => {
     let w = a.length;
     for (const r of R.rows) if (r[a].length > w) w = r[a].length;
     table.style.setProperty('--w' + k, Math.min(w, 48) + 2 + 'ch');
@@ -125,7 +133,7 @@ function buildGrid(): HTMLDivElement {
   if (obsView) table.classList.add('obsview');
   const head = div('grow ghead', 'row');
   // The heading text sits in a span: the label keeps the rows' font, so its width in ch matches theirs.
-  AXES.forEach((a, k) => {
+  axes.forEach((a, k) => {
     head.appendChild(add(div('lab head a' + k, 'columnheader'), h('span', null, a)));
   });
   for (const st of R.stages) {
@@ -142,7 +150,7 @@ function buildGrid(): HTMLDivElement {
   for (const row of R.rows) {
     const tr = div('grow', 'row');
     const labs: HTMLDivElement[] = [];
-    AXES.forEach((a, k) => {
+    axes.forEach((a, k) => {
       const th = div('lab a' + k, 'rowheader');
       th.textContent = row[a];
       const help = a === 'scenario' ? R.scenarioHelp.get(row.scenario) : undefined;
@@ -357,6 +365,7 @@ export function apply(): void {
     const rowOn =
       matchList(F.glibc, row.glibc) &&
       matchList(F.variant, row.variant) &&
+      matchList(F.kernel, row.kernel) &&
       matchList(F.link, row.link) &&
       matchList(F.scenario, row.scenario);
     let any = false;
@@ -395,14 +404,18 @@ export function apply(): void {
     els.tr.hidden = !any;
     if (any) {
       rowsShown++;
-      const newG = !prevRow || prevRow.glibc !== row.glibc;
-      const newV = newG || prevRow?.variant !== row.variant;
-      const newL = newV || prevRow?.link !== row.link;
-      els.tr.className = 'grow' + (newG ? ' gstart' : newV ? ' vstart' : '');
-      const [l0, l1, l2] = els.labs;
-      if (l0) l0.className = 'lab a0' + (newG ? '' : ' rep');
-      if (l1) l1.className = 'lab a1' + (newV ? '' : ' rep');
-      if (l2) l2.className = 'lab a2' + (newL ? '' : ' rep');
+      // A label that repeats the row above (and all labels before it do) is not shown again; the last
+      // axis (scenario) always is.
+      const axes = R.rowAxes;
+      let same = !!prevRow;
+      for (let k = 0; k < axes.length; k++) {
+        const a = axes[k] as (typeof axes)[number];
+        same = same && !!prevRow && prevRow[a] === row[a];
+        if (k === 0) els.tr.className = 'grow' + (same ? '' : ' gstart');
+        else if (k === 1 && !same && els.tr.className === 'grow') els.tr.className = 'grow vstart';
+        const lab = els.labs[k];
+        if (lab) lab.className = 'lab a' + k + (same && k < axes.length - 1 ? ' rep' : '');
+      }
       prevRow = row;
     }
   }

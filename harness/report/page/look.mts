@@ -28,8 +28,6 @@ export const OSYM: Record<string, string> = {
 } satisfies Record<RseqState | 'mixed' | 'none' | 'other', string>;
 /** Observers that disagree. */
 export const INC_SYM = '\u25c9';
-/** The row axes of the grid. */
-export const AXES = ['glibc', 'variant', 'link', 'scenario'] as const;
 /** Verdict groups of the changes list that start open (what a reviewer looks at first). */
 export const OPEN_VERDICTS = ['NEW-FAIL', 'INFRA', 'FIXED'];
 

@@ -11,6 +11,7 @@ import { byId, clear, h } from './dom.mjs';
 import { syncControls } from './filters.mjs';
 import { apply, matrixSection } from './grid.mjs';
 import { closePanel, openCell, panelElement, showPanel } from './panel.mjs';
+import { pivotSection, renderPivot } from './pivot.mjs';
 import { problemsSection, renderProblems } from './problems.mjs';
 import { actions, F, lastHash, readHash, setLastHash, setReport } from './state.mjs';
 import { changesSection, header, summary } from './summary.mjs';
@@ -38,6 +39,7 @@ function main(): void {
   actions.apply = () => {
     apply();
     renderProblems();
+    renderPivot();
   };
   actions.syncControls = syncControls;
   actions.openCell = openCell;
@@ -49,6 +51,7 @@ function main(): void {
   const changes = changesSection();
   if (changes) frag.appendChild(changes);
   frag.appendChild(matrixSection());
+  frag.appendChild(pivotSection());
   frag.appendChild(problemsSection());
   frag.appendChild(buildsSection());
   frag.appendChild(

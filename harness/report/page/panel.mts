@@ -1,11 +1,11 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /** The side panel of the open cell (F.cell): everything a reviewer needs about one cell. */
 import type { CellResult } from '../../model/results.js';
-import { type CellRef, fullCell } from './decode.mjs';
+import { type CellRef, fullCell, ROW_AXES } from './decode.mjs';
 import { codePairs, kvTable, observationsTable, type Pair, sectionP, straceSection } from './details.mjs';
 import { btn, codeBlock, copyText, fmtMs, h, type Kid, yn } from './dom.mjs';
 import { focusCell, markSelected, rowShown, tdOf } from './grid.mjs';
-import { AXES, INC_SYM, OSYM, obsBadge, obsClass, statusBadge, verdictHelp } from './look.mjs';
+import { INC_SYM, OSYM, obsBadge, obsClass, statusBadge, verdictHelp } from './look.mjs';
 import { F, R, writeHash } from './state.mjs';
 
 let panel: HTMLElement;
@@ -204,7 +204,7 @@ function renderPanel(): void {
     ]),
   );
   const coords = h('div', 'coords');
-  for (const a of [...AXES, 'stage' as const]) {
+  for (const a of [...ROW_AXES, 'stage' as const]) {
     const v = a === 'stage' ? c.stage : c.row[a];
     coords.appendChild(h('span', 'coord', [h('span', 'ck', a), h('span', 'cv', v)]));
   }

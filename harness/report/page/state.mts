@@ -1,10 +1,11 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /**
  * The page's state: the decoded report, the filters, and the view kept in the URL hash:
- *   #show=observed&status=fail,error&glibc=..&variant=..&link=..&scenario=..&stage=..&observed=registered
- *   &change=NEW-FAIL&inconsistent=1&q=text&cell=<id>
+ *   #show=observed&status=fail,error&glibc=..&variant=..&kernel=..&link=..&scenario=..&stage=..
+ *   &observed=registered&change=NEW-FAIL&inconsistent=1&q=text&cell=<id>&prow=glibc&pcol=kernel&pstage=main
  * show: what a grid cell shows, its verdict (default) or the kernel's observed state; inconsistent=1: only
- * cells whose observers disagree.
+ * cells whose observers disagree; prow, pcol, pstage: the pivot's row axis, column axis and stage (absent:
+ * its defaults, pivot.mts).
  */
 import type { Report } from './decode.mjs';
 import { byId } from './dom.mjs';
@@ -19,6 +20,7 @@ export const LIST_KEYS = [
   'status',
   'glibc',
   'variant',
+  'kernel',
   'link',
   'scenario',
   'stage',
@@ -27,7 +29,16 @@ export const LIST_KEYS = [
 ] as const;
 export type ListKey = (typeof LIST_KEYS)[number];
 /** The filters shown as a <select>. */
-export const SELECT_KEYS = ['glibc', 'variant', 'link', 'scenario', 'stage', 'observed', 'change'] as const;
+export const SELECT_KEYS = [
+  'glibc',
+  'variant',
+  'kernel',
+  'link',
+  'scenario',
+  'stage',
+  'observed',
+  'change',
+] as const;
 export type SelectKey = (typeof SELECT_KEYS)[number];
 export type Show = 'verdict' | 'observed';
 
@@ -38,16 +49,27 @@ export interface Filters extends Record<ListKey, string[]> {
   q: string;
   /** Only cells whose observers disagree. */
   inc: boolean;
+  /** The pivot's row axis, column axis and stage ('' its default); a view, not a filter. */
+  prow: string;
+  pcol: string;
+  pstage: string;
 }
+
+/** The hash keys of the pivot's view. */
+const PIVOT_KEYS = ['prow', 'pcol', 'pstage'] as const;
 
 export const F: Filters = {
   show: 'verdict',
   cell: '',
   q: '',
   inc: false,
+  prow: '',
+  pcol: '',
+  pstage: '',
   status: [],
   glibc: [],
   variant: [],
+  kernel: [],
   link: [],
   scenario: [],
   stage: [],
@@ -72,6 +94,7 @@ export function readHash(): void {
   resetF();
   F.cell = '';
   F.show = 'verdict';
+  for (const k of PIVOT_KEYS) F[k] = '';
   const h0 = location.hash.replace(/^#/, '');
   if (!h0) return;
   for (const part of h0.split('&')) {
@@ -82,6 +105,8 @@ export function readHash(): void {
     try {
       if (isListKey(k)) F[k] = v.split(',').filter(Boolean).map(decodeURIComponent);
       else if (k === 'q' || k === 'cell') F[k] = decodeURIComponent(v.replace(/\+/g, ' '));
+      else if ((PIVOT_KEYS as readonly string[]).indexOf(k) >= 0)
+        F[k as (typeof PIVOT_KEYS)[number]] = decodeURIComponent(v);
       else if (k === 'show') F.show = v === 'observed' ? 'observed' : 'verdict';
       else if (k === 'inconsistent') F.inc = v !== '0' && v !== 'false' && v !== '';
     } catch {
@@ -100,6 +125,7 @@ function hashString(): string {
   for (const k of LIST_KEYS) if (F[k].length) parts.push(k + '=' + F[k].map(enc).join(','));
   if (F.inc) parts.push('inconsistent=1');
   if (F.q) parts.push('q=' + encodeURIComponent(F.q));
+  for (const k of PIVOT_KEYS) if (F[k]) parts.push(k + '=' + enc(F[k]));
   if (F.cell) parts.push('cell=' + enc(F.cell));
   return parts.join('&');
 }

@@ -1,0 +1,13 @@
+# The UML image: bookworm's toolchain image plus user-mode-linux (without recommends): Linux 6.1 built
+# as an ordinary program (/usr/bin/linux), a real kernel without CONFIG_RSEQ, which harness/vm/uml.ts
+# boots with a small initramfs. The toolchain stays so that the same image can compile the static init.
+# Built with network mode host (only to fetch packages); containers from it run with none.
+ARG TOOLCHAIN
+FROM ${TOOLCHAIN}
+ARG PACKAGES
+ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ${PACKAGES} \
+ && apt-get clean \
+ && rm -rf /var/lib/apt/lists/*
+RUN test -x /usr/bin/linux && linux --version
