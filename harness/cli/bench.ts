@@ -11,11 +11,14 @@
  *      cell's timings (start to first probe plus last probe to exit; target <= 1.5 s), and the stock
  *      matrix without the percpu selftests (target <= 15 s)
  *   6. the report of 10,000 cells: size (target < 5 MB) and time until usable in Chromium (target < 2 s)
+ *   8. the kernel axis: one build x kernel x scenario group in a VM (7.3 under TCG) with the default
+ *      matrix's stages and two links, boot to power-off (target <= 20 s), and the warm rerun of
+ *      matrices/kernels.yaml (target <= 10 minutes)                                        [--kernels]
  *   7. `review` of a 3-patch series touching two files each, warm base, against one incremental variant
  *      build plus its probes (a 1-patch review's patch step alone; target <= 4 x)     [--review]
  *
  * Prints a table and writes reports/bench.json; the phases and figures are compared with the previous
- * reports/bench.json, and each more than 25 % slower is named. Options: --cold, --review, --no-warm, --no-figures,
+ * reports/bench.json, and each more than 25 % slower is named. Options: --cold, --review, --kernels, --no-warm, --no-figures,
  * --matrix FILE and --filter EXPR (the run broken into phases; default the whole default matrix).
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -487,6 +490,60 @@ async function reviewRatio(): Promise<void> {
   }
 }
 
+/** 8: one VM group with the default matrix's stages, and the whole of matrices/kernels.yaml, warm. */
+async function kernelFigures(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'rm-bench-kernels-'));
+  try {
+    const rseq = readFileSync(join(ROOT, DEFAULT_MATRIX), 'utf8');
+    const stages = /\nstages:\n((?: {2}- .*\n| {2}#.*\n)+)/.exec(rseq)?.[1] ?? '';
+    const probeStages = stages
+      .split('\n')
+      .map((l) => /^ {2}- (\S+)/.exec(l)?.[1])
+      .filter((s): s is string => Boolean(s) && !s?.startsWith('client:'));
+    const matrix = join(dir, 'one-group.yaml');
+    writeFileSync(
+      matrix,
+      [
+        'schemaVersion: 1',
+        'name: bench-vm-group',
+        'glibc:',
+        '  - { id: glibc-2.36, source: debian, debian: { suite: bookworm, version: latest, debianPatches: false } }',
+        'variants: [{ id: upstream }]',
+        'kernels: [{ id: k7.3, debian: { suite: trixie-backports, package: linux-image-cloud-amd64 } }]',
+        'options: { glibcTests: [misc/tst-rseq, misc/tst-rseq-disable, nptl/tst-rseq-nptl] }',
+        'links: [shared, static]',
+        'scenarios: [default]',
+        `stages: [${probeStages.join(', ')}]`,
+        "expect: [{ expect: any, why: 'bench: recorded, not judged' }]",
+        '',
+      ].join('\n'),
+    );
+    const one = await warmRun(matrix, []);
+    const boots = one.timings.spans.filter((s) => s.phase === 'vm-boot');
+    const bootSec = boots.reduce((a, s) => a + (s.endMs - s.startMs), 0) / 1000;
+    const probed = one.results.cells.filter((c) => c.probe).length;
+    figure(
+      'vmGroup',
+      `one build x kernel x scenario group in a VM (7.3, TCG; ${probeStages.length} stages x 2 links, ${probed} cells probed), boot to power-off`,
+      bootSec,
+      20,
+      `${one.made ? `NOT WARM: ${one.made} made; ` : ''}${boots.length} boot(s); the whole run ${one.sec.toFixed(1)} s`,
+      one.made === 0 && boots.length === 1,
+    );
+    const all = await warmRun(join(ROOT, 'matrices/kernels.yaml'), []);
+    figure(
+      'kernelsMatrix',
+      `warm rerun of matrices/kernels.yaml (${all.results.cells.length} cells, ${new Set(all.results.cells.map((c) => c.kernel)).size} kernels)`,
+      all.sec,
+      600,
+      all.made ? `NOT WARM: ${all.made} builds or compilations made` : `exit ${all.exitCode}`,
+      all.made === 0 && all.exitCode === 0,
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** 5: the report of 10,000 cells. */
 async function reportSize(): Promise<void> {
   const results = largeResults(10_000);
@@ -576,6 +633,7 @@ async function main(): Promise<void> {
     );
   if (args.has('--cold')) await coldRatio();
   if (args.has('--review')) await reviewRatio();
+  if (args.has('--kernels')) await kernelFigures();
   await incrementalRatios();
   if (!args.has('--no-warm')) await warmRerun(matrix, filter);
   if (!args.has('--no-figures')) await oneCellAndStock();

@@ -30,7 +30,7 @@ import { NO_TIMING, TimingRecorder } from '../util/timing.js';
 import { formatChecks, runDoctor } from './doctor.js';
 import { buildProgress } from './progress.js';
 import { runReview } from './review.js';
-import { loadMatrix, runMatrix } from './run.js';
+import { checkMatrixKernels, loadMatrix, runMatrix } from './run.js';
 import { summaryTable } from './table.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -246,9 +246,13 @@ export function buildProgram(): Command {
     .argument('<matrix>', 'a matrix file (YAML)')
     .option('--filter <expr>', 'also check a filter expression against the matrix')
     .option('--json', 'print the expanded cells as JSON')
-    .description('check a matrix against the schema and expand it; prints the number of cells')
-    .action(async (file: string, o: { filter?: string; json?: boolean }) => {
+    .option('--cache <dir>', 'the cache (for the kernels’ mirror indexes)', defaultCacheDir())
+    .description(
+      "check a matrix against the schema and expand it, and its Debian kernels against their suites' indexes; prints the number of cells",
+    )
+    .action(async (file: string, o: { filter?: string; json?: boolean; cache: string }) => {
       const m = await loadMatrix(file);
+      await checkMatrixKernels(m, o.cache, stderrLog({ quiet: true }));
       const cells = selectCells(m.cells, o.filter ? parseFilter(o.filter) : undefined);
       if (o.json)
         process.stdout.write(`${JSON.stringify({ matrix: m.file, digest: m.digest, cells }, null, 1)}\n`);

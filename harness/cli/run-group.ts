@@ -8,7 +8,6 @@
 import { join } from 'node:path';
 import type { ReadyBuild } from '../builder/build.js';
 import { BuildError } from '../builder/glibc.js';
-import { ensureKernel } from '../builder/kernels.js';
 import { type PrepareContext, prepareBuild } from '../builder/prepare.js';
 import { ensureSelftests } from '../builder/selftests.js';
 import { SourceError } from '../builder/sources.js';
@@ -16,7 +15,7 @@ import { ensureClientImage } from '../docker/client-image.js';
 import type { ContainerSession } from '../docker/containers.js';
 import type { Engine } from '../docker/engine.js';
 import { ensureSuiteImages } from '../docker/images.js';
-import { kernelEntry, type PlannedCell, toolchainSuite } from '../matrix/expand.js';
+import { type PlannedCell, toolchainSuite } from '../matrix/expand.js';
 import type { Matrix } from '../matrix/validate.js';
 import { HOST_KERNEL, isClientStage, scenarioDef, stageDef } from '../model/catalogue.js';
 import type { BuildResult, CellResult } from '../model/results.js';
@@ -28,7 +27,8 @@ import { IMAGES_DIR, PROBES_DIR } from '../util/paths.js';
 import type { Timer } from '../util/timing.js';
 import { judgeGlibcTests } from '../verdict/glibc-tests.js';
 import { judge } from '../verdict/verdict.js';
-import { type VmExecutor, vmExecutor } from '../vm/executor.js';
+import type { VmExecutor } from '../vm/executor.js';
+import type { Executors } from './executors.js';
 
 export type RecordCell = (
   cell: PlannedCell,
@@ -51,8 +51,8 @@ export interface GroupContext {
   record: RecordCell;
   /** Builds go here (results and journal); a build probed on several kernels is recorded once. */
   addBuild: (b: BuildResult) => void;
-  /** One VM executor per kernel of the run, made on first use (kernel id -> executor). */
-  vms: Map<string, Promise<VmExecutor>>;
+  /** Where the groups of each kernel run (harness/cli/executors.ts), made on first use. */
+  executors: Executors;
   /** Is the engine gone (asks it when `e` does not say)? Afterwards nothing new starts. */
   engineGone: (e: unknown) => Promise<boolean>;
   /** A failure of the host, not of the cell (counted for the exit status). */
@@ -174,7 +174,7 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
   let executor: VmExecutor | undefined;
   if (kernel !== HOST_KERNEL) {
     try {
-      executor = await timer.time('kernel', label, () => kernelExecutor(ctx, kernel));
+      executor = await timer.time('kernel', label, () => ctx.executors.forKernel(kernel));
     } catch (e) {
       if (ctx.stopping()) return;
       const reason = `kernel ${kernel}: ${errorMessage(e)}`;
@@ -239,31 +239,6 @@ export async function runGroup(ctx: GroupContext, group: readonly PlannedCell[])
       }
     });
   }
-}
-
-/**
- * The executor of a kernel of the matrix: its Debian package resolved and cached (harness/builder/
- * kernels.ts), then a VM executor shared by every group of the run on that kernel.
- */
-function kernelExecutor(ctx: GroupContext, id: string): Promise<VmExecutor> {
-  let made = ctx.vms.get(id);
-  if (!made) {
-    made = (async () => {
-      const entry = kernelEntry(ctx.matrix.doc, id);
-      if (!entry) throw new Error(`the matrix has no kernel "${id}"`);
-      const log = ctx.buildContext.log;
-      const base = { session: ctx.session, docker: ctx.engine.docker, cacheDir: ctx.cacheDir, log };
-      if ('uml' in entry) return vmExecutor({ ...base, kernel: 'uml' });
-      if (!('debian' in entry)) throw new Error(`kernel "${id}" is neither a Debian kernel nor uml`);
-      const kernel = await ensureKernel({ id, ...entry.debian }, ctx.cacheDir, log);
-      log.info(`kernel ${id}: ${kernel.release} (${kernel.package} ${kernel.version})`);
-      return vmExecutor({ ...base, kernel });
-    })();
-    // A failure is not kept: another group may try again (the mirror may answer then).
-    made.catch(() => ctx.vms.delete(id));
-    ctx.vms.set(id, made);
-  }
-  return made;
 }
 
 function buildResult(build: ReadyBuild, durationMs: number, probeCompileMs: number): BuildResult {

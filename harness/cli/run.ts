@@ -9,7 +9,9 @@ import { arch, availableParallelism, hostname, release } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { execa } from 'execa';
 import type { BuildProgress } from '../builder/glibc.js';
+import { resolveKernel } from '../builder/kernels.js';
 import type { PrepareContext } from '../builder/prepare.js';
+import { SourceError } from '../builder/sources.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine, engineAnswers } from '../docker/engine.js';
 import { stopImageWorkOn } from '../docker/images.js';
@@ -31,6 +33,7 @@ import { eachLimited } from '../util/pool.js';
 import { NO_TIMING, type Timer } from '../util/timing.js';
 import { failedTests } from '../verdict/glibc-tests.js';
 import { judge } from '../verdict/verdict.js';
+import { Executors } from './executors.js';
 import { type GroupContext, runGroup } from './run-group.js';
 import { TOOL_VERSION } from './version.js';
 
@@ -83,6 +86,26 @@ export async function loadMatrix(path: string): Promise<Matrix> {
   return validateMatrix(text, relative(process.cwd(), resolve(path)) || path, {
     patchFileProblem: (rel, dir) => patchFileProblem(rel, patchesDirOf(path, dir)),
   });
+}
+
+/**
+ * The matrix's Debian kernels, each looked up in its suite's index (harness/builder/kernels.ts): a package
+ * or version the index does not have is the matrix's mistake, an input error naming the entry's line
+ * (exit 2), found before anything is built. A mirror that does not answer decides nothing here: the
+ * kernel's cells say so when the run needs it.
+ */
+export async function checkMatrixKernels(matrix: Matrix, cacheDir: string, log: Log): Promise<void> {
+  const kernels = matrix.doc.kernels ?? [];
+  for (const [i, k] of kernels.entries()) {
+    if (!('debian' in k)) continue;
+    try {
+      await resolveKernel({ id: k.id, ...k.debian }, cacheDir, log);
+    } catch (e) {
+      if (e instanceof SourceError && !e.download)
+        throw new InputError(`${matrix.where(['kernels', i, 'debian'])}: ${e.message}`);
+      log.warn(`kernel ${k.id}: cannot check it on the mirror now (${errorMessage(e)})`);
+    }
+  }
 }
 
 /** Where a matrix's patch paths are taken from: its options.patchesDir (beside the file), else patches/. */
@@ -147,6 +170,17 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
   const matrix = await loadMatrix(opts.matrixPath);
   const filter = opts.filter ? parseFilter(opts.filter) : undefined;
   const selected = selectCells(matrix.cells, filter);
+  await checkMatrixKernels(
+    {
+      ...matrix,
+      doc: {
+        ...matrix.doc,
+        kernels: (matrix.doc.kernels ?? []).filter((k) => selected.some((c) => c.kernel === k.id)),
+      },
+    },
+    opts.cacheDir,
+    log,
+  );
   if (selected.length === 0)
     throw new InputError(`--filter: "${opts.filter}" selects no cell of ${matrix.file}`);
   // --shard: whole build groups, dealt by planShards; an empty slice is a valid, empty run.
@@ -325,7 +359,13 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
       },
-      vms: new Map(),
+      executors: new Executors({
+        matrix,
+        session,
+        docker: engine.docker,
+        cacheDir: opts.cacheDir,
+        log,
+      }),
       engineGone,
       hostFault: (reason) => {
         hostFailures++;

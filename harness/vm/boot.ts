@@ -14,6 +14,13 @@ import { tail } from '../docker/host-setup.js';
 import type { Log } from '../util/log.js';
 import { DONE_MARKER } from './init.js';
 
+/**
+ * Virtual CPUs of a VM: one. Two under multi-threaded TCG ran a group a third faster (13.8 s instead of
+ * 20.6 s, 2026-12-06), but Debian's 7.2 kernel then hung in early boot (after the HPET's set-up) in one
+ * of 60 boots: a reliable boot matters more than the time.
+ */
+export const VM_CPUS = 1;
+
 export type BootReason = 'done' | 'panic' | 'timeout' | 'qemu-error';
 
 export interface BootSpec {
@@ -92,7 +99,7 @@ export function qemuArgs(opts: {
     '-cpu',
     'max',
     '-smp',
-    '1',
+    String(VM_CPUS),
     '-m',
     String(opts.memoryMiB),
     '-nodefaults',

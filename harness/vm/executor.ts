@@ -212,7 +212,10 @@ export function vmExecutor(o: VmExecutorOptions): VmExecutor {
         outDir: join(tmp, 'boot'),
         log: o.log,
       };
+      const bootStart = spec.timing?.timer.now() ?? 0;
       const r = uml ? await bootUml(boot) : await bootVm({ ...boot, kernel: kernel.vmlinuz });
+      // The boot, start to power-off, as a span of the run's timings (`run --timings`, the bench).
+      spec.timing?.timer.add('vm-boot', spec.timing.group, bootStart, spec.timing.timer.now());
       info.reason = r.reason;
       info.bootMs = r.durationMs;
       info.dataBytes = r.data.length;
