@@ -177,26 +177,42 @@ export async function bootVm(spec: BootSpec): Promise<BootResult> {
     timeoutMs: spec.timeoutMs,
     purpose: `boot ${spec.kernel}`,
   });
-  const consoleText = stripCr(await readFile(consoleFile, 'utf8').catch(() => ''));
-  const dataText = await readFile(dataFile, 'utf8').catch(() => '');
+  return readBoot({ r, accel: 'tcg', consoleFile, dataFile, commandLine, log: spec.log });
+}
+
+/**
+ * What a finished boot left (QEMU's or UML's): its console and data files read, the boot judged
+ * (judgeBoot), and the container's own output kept.
+ */
+export async function readBoot(b: {
+  r: { exitCode: number | null; timedOut: boolean; durationMs: number; stdout: string; stderr: string };
+  accel: BootResult['accel'];
+  consoleFile: string;
+  dataFile: string;
+  commandLine: string;
+  log: Log;
+}): Promise<BootResult> {
+  const { r } = b;
+  const consoleText = stripCr(await readFile(b.consoleFile, 'utf8').catch(() => ''));
+  const dataText = await readFile(b.dataFile, 'utf8').catch(() => '');
   const judged = judgeBoot({
     console: consoleText,
     data: dataText,
     exitCode: r.exitCode,
     timedOut: r.timedOut,
   });
-  spec.log.debug(`vm: ${judged.reason} after ${r.durationMs} ms (${commandLine})`);
+  b.log.debug(`${b.accel}: ${judged.reason} after ${r.durationMs} ms (${b.commandLine})`);
   return {
     reason: judged.reason,
-    accel: 'tcg',
+    accel: b.accel,
     durationMs: r.durationMs,
     console: tail(consoleText, CONSOLE_TAIL_LINES),
     data: judged.data,
     initStatus: judged.initStatus,
     exitCode: r.exitCode,
     qemuOutput: tail(stripCr(`${r.stdout}\n${r.stderr}`).trim(), 30),
-    consoleFile,
-    dataFile,
-    commandLine,
+    consoleFile: b.consoleFile,
+    dataFile: b.dataFile,
+    commandLine: b.commandLine,
   };
 }

@@ -11,13 +11,12 @@
  * and serial line is null. vm-init's reboot(RB_POWER_OFF) ends UML with status 0; a panic ends it at
  * once too (UML's panic notifier aborts the process: arch/um/kernel/um_arch.c), so no panic= is needed.
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { ContainerSession } from '../docker/containers.js';
-import { tail } from '../docker/host-setup.js';
 import { UML_PROGRAM } from '../docker/uml-image.js';
 import type { Log } from '../util/log.js';
-import { type BootResult, CONSOLE_FILE, DATA_FILE, judgeBoot } from './boot.js';
+import { type BootResult, CONSOLE_FILE, DATA_FILE, readBoot } from './boot.js';
 
 export interface UmlBootSpec {
   session: ContainerSession;
@@ -39,22 +38,10 @@ export interface UmlBootSpec {
   log: Log;
 }
 
-/**
- * What a UML boot came to: boot.ts's BootResult, except how the guest ran. Its other fields keep their
- * QEMU names: `qemuOutput` holds UML's own output (its host-side checks and errors, e.g. "Aborted" after
- * a panic), `exitCode` UML's exit status, and reason 'qemu-error' means UML failed to start or ended
- * without a word.
- */
-export interface UmlBootResult extends Omit<BootResult, 'accel'> {
-  /** The guest ran as UML: a kernel that is a host process, no machine emulated. */
-  accel: 'uml';
-}
-
 const IN_UML = { initramfs: '/uml/in/initramfs', out: '/uml/out', tmp: '/tmp' } as const;
 /** The host descriptors the shell opens for UML: the data port's file and the console's file. */
 const DATA_FD = 3;
 const CONSOLE_FD = 4;
-const CONSOLE_TAIL_LINES = 60;
 
 /**
  * UML's arguments, i.e. its kernel command line: memory, the initramfs, the console (con0) writing to
@@ -84,10 +71,13 @@ export function umlCommand(args: readonly string[], outDir: string): string[] {
   return ['sh', '-c', script, 'uml', ...args];
 }
 
-const stripCr = (s: string) => s.replace(/\r/g, '');
-
-/** Boots UML with the initramfs and waits for it to end (or the time limit). */
-export async function bootUml(spec: UmlBootSpec): Promise<UmlBootResult> {
+/**
+ * Boots UML with the initramfs and waits for it to end (or the time limit). The result is boot.ts's,
+ * with accel 'uml'; its other fields keep their QEMU names: `qemuOutput` holds UML's own output (its
+ * host-side checks and errors, e.g. "Aborted" after a panic), `exitCode` UML's exit status, and reason
+ * 'qemu-error' means UML failed to start or ended without a word.
+ */
+export async function bootUml(spec: UmlBootSpec): Promise<BootResult> {
   const outDir = resolve(spec.outDir);
   await mkdir(outDir, { recursive: true });
   const consoleFile = join(outDir, CONSOLE_FILE);
@@ -112,26 +102,5 @@ export async function bootUml(spec: UmlBootSpec): Promise<UmlBootResult> {
     timeoutMs: spec.timeoutMs,
     purpose: 'boot user-mode Linux',
   });
-  const consoleText = stripCr(await readFile(consoleFile, 'utf8').catch(() => ''));
-  const dataText = await readFile(dataFile, 'utf8').catch(() => '');
-  const judged = judgeBoot({
-    console: consoleText,
-    data: dataText,
-    exitCode: r.exitCode,
-    timedOut: r.timedOut,
-  });
-  spec.log.debug(`uml: ${judged.reason} after ${r.durationMs} ms (${commandLine})`);
-  return {
-    reason: judged.reason,
-    accel: 'uml',
-    durationMs: r.durationMs,
-    console: tail(consoleText, CONSOLE_TAIL_LINES),
-    data: judged.data,
-    initStatus: judged.initStatus,
-    exitCode: r.exitCode,
-    qemuOutput: tail(stripCr(`${r.stdout}\n${r.stderr}`).trim(), 30),
-    consoleFile,
-    dataFile,
-    commandLine,
-  };
+  return readBoot({ r, accel: 'uml', consoleFile, dataFile, commandLine, log: spec.log });
 }
