@@ -82,6 +82,12 @@ export async function compileClients(
       purpose: `compile the rseq selftests for ${build.glibc}/${build.variant}`,
     });
     if (r.timedOut) throw new Error('compiling the rseq selftests timed out');
+    // make -k exits 2 when some selftest does not build: that is kept (each cell says why). A container
+    // that was stopped or killed (a Ctrl-C, the engine) compiled nothing to keep: no entry is sealed.
+    if (r.exitCode === null || r.exitCode >= 128)
+      throw new Error(
+        `compiling the rseq selftests was stopped (${r.exitCode === null ? 'no exit status' : `exit ${r.exitCode}`})`,
+      );
     await writeFile(join(tmp, 'make.log'), `${r.stdout}\n${r.stderr}`);
   };
   // Staged, sealed with .complete and renamed into place; another run's entry of the same key is as good.
