@@ -45,7 +45,7 @@ t.test('the stock matrix passes on this machine', async (t) => {
   const summary = JSON.parse(r.stdout);
   t.equal(summary.results, join(out, 'results.json'));
   const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Results;
-  t.equal(results.schemaVersion, 1);
+  t.equal(results.schemaVersion, 2, 'results of schema version 2 (cells name their kernel)');
   t.match(results.environment, { kernel: /\S/, docker: { version: /\S/, apiVersion: /^\d+\.\d+$/ } });
   // 2 glibc x 2 links x 4 scenarios x (17 probe stages + 5 client stages); 9 probe stages have no static
   // form; clients run in the default scenario only, param_test only with --thorough, the percpu
