@@ -2,9 +2,11 @@
  * Reads a patch series as posted to libc-alpha (an mbox, or one text per patch file) into its cover
  * letter and its patches, each with the unified diff that `patch -p1` applies later. Pure: it gets the
  * texts with their file names and checks the numbering and every hunk's counts, so a broken series is
- * an InputError naming the file and line instead of a confusing failure at build time.
+ * an InputError naming the file and line instead of a confusing failure at build time. The mail
+ * decoding (MIME parts, transfer encodings, encoded words) is mime.ts's.
  */
 import { InputError } from '../util/errors.js';
+import { decodeBody, decodeEncodedWords, HEADER, type Line, linesOf, readHeaders } from './mime.js';
 
 export interface SeriesPatch {
   /** 1-based position in the series (from [PATCH n/m], else the order of the input). */
@@ -53,12 +55,6 @@ export interface SeriesInput {
   text: string;
 }
 
-/** A line of an input and where it stands in its file (1-based). */
-interface Line {
-  text: string;
-  no: number;
-}
-
 /** One mail (or one bare diff file), its headers unfolded and its body decoded. */
 interface Message {
   name: string;
@@ -90,7 +86,6 @@ interface Entry {
 
 /** The mbox separator as git mailsplit knows it: `From <anything> <date with hh:mm and a year>`. */
 const MBOX_FROM = /^From \S.*\d{1,2}:\d{2}(?::\d{2})?\b.*\b\d{4}\s*$/;
-const HEADER = /^[!-9;-~]+:/;
 const HUNK_HEADER = /^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@/;
 
 export function parseSeries(inputs: readonly SeriesInput[]): Series {
@@ -126,14 +121,6 @@ export function parseSeries(inputs: readonly SeriesInput[]): Series {
 }
 
 // ---- splitting the inputs into messages -------------------------------------------------------------
-
-function linesOf(text: string): string[] {
-  // A file saved with CRLF line ends throughout (some archives): read it as LF.
-  const crlf = text.includes('\r\n') && !/(^|[^\r])\n/.test(text);
-  const lines = (crlf ? text.replace(/\r\n/g, '\n') : text).split('\n');
-  if (lines[lines.length - 1] === '') lines.pop();
-  return lines;
-}
 
 function splitMessages(input: SeriesInput): Message[] {
   const { name } = input;
@@ -178,143 +165,6 @@ function message(
   rest: Line[],
 ): Message {
   return { name, at: `${name}:${line}`, origin, headers, hasHeaders, body: decodeBody(headers, rest) };
-}
-
-/** Headers up to the first empty line (folding undone; the first of a repeated name), and the lines after. */
-function readHeaders(lines: Line[]): { headers: Map<string, string>; rest: Line[] } {
-  const headers = new Map<string, string>();
-  let current: string | null = null;
-  let i = 0;
-  for (; i < lines.length; i++) {
-    const text = lines[i]?.text ?? '';
-    if (text === '') {
-      i++;
-      break;
-    }
-    if (/^[ \t]/.test(text)) {
-      // Unfolding removes the line break only; the folding white space stays.
-      if (current !== null) headers.set(current, `${headers.get(current) ?? ''}${text}`);
-      continue;
-    }
-    const colon = text.indexOf(':');
-    if (!HEADER.test(text)) break;
-    const key = text.slice(0, colon).toLowerCase();
-    current = headers.has(key) ? null : key;
-    if (current !== null) headers.set(current, text.slice(colon + 1).replace(/^[ \t]+/, ''));
-  }
-  return { headers, rest: lines.slice(i) };
-}
-
-// ---- bodies: transfer encodings and MIME parts ------------------------------------------------------
-
-function parameter(value: string, param: string): string | null {
-  const m = new RegExp(`;\\s*${param}\\s*=\\s*(?:"([^"]*)"|([^;\\s]+))`, 'i').exec(value);
-  return m ? (m[1] ?? m[2] ?? null) : null;
-}
-
-function decodeBody(headers: Map<string, string>, lines: Line[]): Line[] {
-  const type = headers.get('content-type') ?? '';
-  const charset = parameter(type, 'charset') ?? 'utf-8';
-  const boundary = /^\s*multipart\//i.test(type) ? parameter(type, 'boundary') : null;
-  if (boundary) return multipartBody(boundary, lines);
-  const encoding = (headers.get('content-transfer-encoding') ?? '').trim().toLowerCase();
-  if (encoding === 'quoted-printable') return quotedPrintableBody(lines, charset);
-  if (encoding === 'base64') {
-    const first = lines[0]?.no ?? 0;
-    const text = bytesToText(base64Bytes(lines.map((l) => l.text).join('')), charset);
-    return linesOf(text).map((t) => ({ text: t, no: first }));
-  }
-  return lines;
-}
-
-/** The text parts of a multipart mail (a patch attached as text/x-patch too), one after the other. */
-function multipartBody(boundary: string, lines: Line[]): Line[] {
-  const out: Line[] = [];
-  let part: Line[] | null = null;
-  const flush = (done: Line[] | null) => {
-    if (!done) return;
-    const { headers, rest } = readHeaders(done);
-    const type = (headers.get('content-type') ?? 'text/plain').trim();
-    const named = parameter(type, 'name') ?? parameter(headers.get('content-disposition') ?? '', 'filename');
-    if (/^(text|multipart)\//i.test(type) || /\.(patch|diff)$/i.test(named ?? '')) {
-      if (out.length > 0) out.push({ text: '', no: done[0]?.no ?? 0 });
-      out.push(...decodeBody(headers, rest));
-    }
-  };
-  for (const line of lines) {
-    const text = line.text.trimEnd();
-    if (text === `--${boundary}` || text === `--${boundary}--`) {
-      flush(part);
-      part = text === `--${boundary}` ? [] : null;
-    } else part?.push(line);
-  }
-  flush(part);
-  return out;
-}
-
-/** The bytes of quoted-printable text (RFC 2045; with `underscoreIsSpace`, RFC 2047's Q encoding). */
-function quotedBytes(text: string, underscoreIsSpace: boolean): number[] {
-  const bytes: number[] = [];
-  const encoder = new TextEncoder();
-  for (let i = 0; i < text.length; i++) {
-    const hex = text[i] === '=' ? /^[0-9A-Fa-f]{2}$/.exec(text.slice(i + 1, i + 3)) : null;
-    if (hex) {
-      bytes.push(Number.parseInt(hex[0], 16));
-      i += 2;
-    } else if (underscoreIsSpace && text[i] === '_') bytes.push(0x20);
-    else {
-      const char = String.fromCodePoint(text.codePointAt(i) ?? 0x3f);
-      bytes.push(...encoder.encode(char));
-      i += char.length - 1;
-    }
-  }
-  return bytes;
-}
-
-function quotedPrintableBody(lines: Line[], charset: string): Line[] {
-  const out: Line[] = [];
-  let bytes: number[] = [];
-  let startNo: number | null = null;
-  for (const line of lines) {
-    startNo ??= line.no;
-    const soft = line.text.endsWith('=');
-    // Trailing blanks stay (RFC 2045 drops them): a sloppy encoder leaves a diff's ' ' lines and '-- ' bare.
-    bytes.push(...quotedBytes(soft ? line.text.slice(0, -1) : line.text, false));
-    if (soft) continue;
-    out.push({ text: bytesToText(Uint8Array.from(bytes), charset), no: startNo });
-    bytes = [];
-    startNo = null;
-  }
-  if (startNo !== null) out.push({ text: bytesToText(Uint8Array.from(bytes), charset), no: startNo });
-  return out;
-}
-
-function base64Bytes(b64: string): Uint8Array {
-  const clean = b64.replace(/[^A-Za-z0-9+/]/g, '');
-  const binary = atob(clean.slice(0, clean.length - (clean.length % 4 === 1 ? 1 : 0)));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
-}
-
-function bytesToText(bytes: Uint8Array, charset: string): string {
-  try {
-    return new TextDecoder(charset.trim().toLowerCase()).decode(bytes);
-  } catch {
-    return new TextDecoder('utf-8').decode(bytes);
-  }
-}
-
-/** RFC 2047: `=?charset?Q?...?=` and `=?charset?B?...?=`, the white space between two of them dropped. */
-export function decodeEncodedWords(value: string): string {
-  const joined = value.replace(/(\?=)\s+(?==\?[^?\s]+\?[QqBb]\?)/g, '$1');
-  return joined.replace(
-    /=\?([^?\s]+)\?([QqBb])\?([^?\s]*)\?=/g,
-    (_, charset: string, enc: string, text: string) => {
-      // RFC 2231 may add a language: 'UTF-8*en'.
-      const cs = charset.replace(/\*.*$/, '');
-      const bytes = enc.toUpperCase() === 'B' ? base64Bytes(text) : Uint8Array.from(quotedBytes(text, true));
-      return bytesToText(bytes, cs);
-    },
-  );
 }
 
 // ---- the subject's [PATCH ...] tag ------------------------------------------------------------------

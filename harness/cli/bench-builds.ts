@@ -1,0 +1,159 @@
+/**
+ * The build figures of `npm run bench` (bench.ts), its rows 1 and 2: the harness's cold build against
+ * the same build done by hand in the same image (--cold), and every incremental build in the cache
+ * against its cold base. Nothing runs on import.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { listCache } from '../builder/cache.js';
+import type { Manifest } from '../builder/glibc.js';
+import type { Results } from '../model/results.js';
+import { ROOT } from '../util/paths.js';
+import { add, cache, cli, timed } from './bench-table.js';
+
+/** The harness's cold build time of 2.36 measured by --cold on a quiet machine, in ms (0: not measured). */
+let quietColdMs = 0;
+
+/** 1: the harness's cold build against the same build done by hand in the same image. */
+export async function coldRatio(): Promise<void> {
+  const tmpCache = mkdtempSync(join(tmpdir(), 'rm-bench-cache-'));
+  try {
+    const [r, harnessSec] = await timed(() =>
+      execa(
+        'node',
+        [
+          cli,
+          'run',
+          join(ROOT, 'matrices/pristine-2.36.yaml'),
+          '--cache',
+          tmpCache,
+          '--out',
+          join(tmpCache, 'out'),
+          '--filter',
+          'link=shared,scenario=default,stage=main',
+          '--json',
+        ],
+        { reject: false },
+      ),
+    );
+    const out = JSON.parse(r.stdout || '{}') as { results?: string };
+    const results = JSON.parse(readFileSync(out.results ?? '', 'utf8')) as Results;
+    const build = results.builds[0];
+    const key = build?.key ?? '';
+    const buildSec = (build?.durationMs ?? 0) / 1000;
+    const manifest = JSON.parse(
+      readFileSync(join(tmpCache, 'builds', key, 'manifest.json'), 'utf8'),
+    ) as Manifest;
+    const image = (
+      await execa('docker', ['images', '--format', '{{.Repository}}:{{.Tag}}', 'rseq-matrix/toolchain'])
+    ).stdout
+      .split('\n')
+      .find((t) => t.includes(':bookworm-'));
+    const tarball = (
+      await execa('sh', ['-c', `ls ${tmpCache}/sources/blobs/*glibc_2.36.orig.tar.xz`])
+    ).stdout.trim();
+    const jobs = availableParallelism();
+    const script = [
+      'set -e; mkdir -p /w/src /w/build; tar -xf /in/src.tar.xz -C /w/src --strip-components=1',
+      "mkdir -p /w/src/manual; printf 'subdir := manual\\ninclude ../Makeconfig\\ninclude ../Rules\\n' > /w/src/manual/Makefile",
+      's=$(date +%s%N); cd /w/build',
+      '../src/configure --prefix=/opt/glibc --disable-werror --disable-profile --without-selinux >/dev/null',
+      `make -j${jobs} >/dev/null 2>&1; make -j${jobs} install >/dev/null 2>&1`,
+      'e=$(date +%s%N); echo $(( (e - s) / 1000000 ))',
+    ].join('\n');
+    const plain = await execa('docker', [
+      'run',
+      '--rm',
+      '--network',
+      'none',
+      '-v',
+      `${tarball}:/in/src.tar.xz:ro`,
+      image ?? '',
+      'bash',
+      '-c',
+      script,
+    ]);
+    const plainSec = Number(plain.stdout.trim().split('\n').pop()) / 1000;
+    const harnessBuildSec =
+      (manifest.phases.configure ?? 0) / 1000 +
+      (manifest.phases.make ?? 0) / 1000 +
+      (manifest.phases.install ?? 0) / 1000;
+    add(
+      'cold build, harness (whole run incl. fetch, unpack, checksums, probes)',
+      `${harnessSec.toFixed(0)} s`,
+      'information',
+      null,
+    );
+    add('cold build, harness build phase', `${buildSec.toFixed(0)} s`, 'information', null);
+    add(
+      'cold build, plain configure+make+install',
+      `${plainSec.toFixed(0)} s (same phases in the harness: ${harnessBuildSec.toFixed(0)} s)`,
+      'information',
+      null,
+    );
+    quietColdMs = manifest.durationMs;
+    const ratio = buildSec / plainSec;
+    add('cold build ratio harness/plain', ratio.toFixed(3), '<= 1.05', ratio <= 1.05);
+  } finally {
+    rmSync(tmpCache, { recursive: true, force: true });
+  }
+}
+
+/** 2: every incremental build in the cache against its cold base. */
+export async function incrementalRatios(): Promise<void> {
+  const entries = await listCache(cache);
+  const manifests = new Map<string, Manifest>();
+  for (const e of entries) {
+    try {
+      manifests.set(
+        e.key,
+        JSON.parse(readFileSync(join(cache, 'builds', e.key, 'manifest.json'), 'utf8')) as Manifest,
+      );
+    } catch {
+      /* damaged entries are not measured */
+    }
+  }
+  let any = false;
+  let reviewSteps = 0;
+  for (const m of manifests.values()) {
+    if (m.mode !== 'incremental' || !m.baseKey) continue;
+    // A review's steps (and this bench's) name their patches by file name alone, the repository's
+    // variants by their path under patches/: the targets are the variants'. Review steps are often
+    // built two at a time, each on half the machine.
+    if (!/ \+ [^,]*\//.test(m.description)) {
+      reviewSteps++;
+      continue;
+    }
+    const base = manifests.get(m.baseKey);
+    if (base?.mode !== 'cold') continue;
+    any = true;
+    // A cached cold build may have shared the machine with other builds; the --cold one did not.
+    const coldMs = quietColdMs && base.description.includes('2.36') ? quietColdMs : base.durationMs;
+    const ratio = m.durationMs / coldMs;
+    // A 2019-ABI variant changes glibc's version maps, so make recompiles most of libc (ccache answers
+    // most of it): its target is 0.30; every other variant's 0.15. v10 is one too (its own patch).
+    const target = /libc-tls-abi|\/v10\//.test(m.description) ? 0.3 : 0.15;
+    add(
+      `incremental / cold: ${m.description.replace(/^.* \+ /, '')}`,
+      `${ratio.toFixed(3)} (${(m.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s cold, ${m.compiledFiles} files compiled)`,
+      `<= ${target.toFixed(2)}`,
+      ratio <= target,
+    );
+  }
+  if (reviewSteps)
+    add(
+      'incremental builds of review steps in the cache (not judged: see the review row)',
+      String(reviewSteps),
+      'information',
+      null,
+    );
+  if (!any)
+    add(
+      'incremental / cold',
+      'no incremental build in the cache: run `npm run matrix` first',
+      '<= 0.15',
+      null,
+    );
+}
