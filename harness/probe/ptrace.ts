@@ -4,6 +4,7 @@
  * and stage. Pure.
  */
 import type { Observation, PtraceCell, PtraceReading } from '../model/results.js';
+import { jsonLines } from './parse.js';
 
 /** One reading line as the tracer wrote it. */
 export interface TracerReading extends PtraceReading {
@@ -28,15 +29,7 @@ const strOrNull = (v: unknown): string | null => (typeof v === 'string' ? v : nu
 
 export function parseTracerLog(text: string): TracerLog {
   const log: TracerLog = { readings: [], garbage: [] };
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    let v: unknown;
-    try {
-      v = JSON.parse(line);
-    } catch {
-      log.garbage.push(line);
-      continue;
-    }
+  for (const { line, value: v } of jsonLines(text)) {
     if (!isObject(v)) {
       log.garbage.push(line);
       continue;
