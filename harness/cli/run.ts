@@ -235,6 +235,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
     const wanted = new Set(cells.map((c) => c.id));
     for (const c of saved.cells) if (wanted.has(c.id)) results.cells.push(c);
     results.builds.push(...saved.builds.filter((b) => b.status === 'ok'));
+    if (saved.groups.length) results.groups = [...saved.groups];
     log.info(
       `resuming run ${saved.run.id}: ${results.cells.length} of ${cells.length} cells kept from its journal`,
     );
@@ -358,6 +359,11 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
           return;
         results.builds.push(b);
         journal.append({ type: 'build', build: b });
+      },
+      addGroup: (g) => {
+        // A group run again (--resume) replaces the record the journal had of it.
+        results.groups = [...(results.groups ?? []).filter((x) => x.id !== g.id), g];
+        journal.append({ type: 'group', group: g });
       },
       executors: new Executors({
         matrix,

@@ -10,7 +10,7 @@ import { type Static, type TSchema, Type } from '@sinclair/typebox';
 import { Ajv, type ErrorObject } from 'ajv';
 import { LINKS, STATES } from './catalogue.js';
 import type { FieldPath } from './field-path.js';
-import { type CellStatus, GLIBC_TEST_OUTCOMES, RESULTS_SCHEMA_VERSION } from './results.js';
+import { type CellStatus, GLIBC_TEST_OUTCOMES, GROUP_STEPS, RESULTS_SCHEMA_VERSION } from './results.js';
 
 const STATUSES: readonly CellStatus[] = ['pass', 'fail', 'error', 'skip'];
 
@@ -87,6 +87,24 @@ const Build = Type.Object({
   logTail: Type.Optional(Str),
   glibcTests: Type.Optional(Type.Record(Str, Str)),
   glibcTestVerdicts: Type.Optional(Type.Array(GlibcTestVerdict)),
+});
+
+const Group = Type.Object({
+  id: Str,
+  glibc: Str,
+  variant: Str,
+  kernel: Str,
+  executor: Str,
+  steps: Type.Array(
+    Type.Object({
+      step: OneOf(GROUP_STEPS),
+      scenario: Type.Optional(Str),
+      status: OneOf(['ok', 'failed', 'skipped']),
+      durationMs: Num,
+      reason: Type.Optional(Str),
+      cells: Type.Optional(Int),
+    }),
+  ),
 });
 
 const Expected = Type.Object({
@@ -170,6 +188,7 @@ export const ResultsSchema = Type.Object({
   run: Run,
   environment: Environment,
   builds: Type.Array(Build),
+  groups: Type.Optional(Type.Array(Group)),
   cells: Type.Array(Cell),
   summary: Type.Object({ pass: Count, fail: Count, error: Count, skip: Count, total: Count }),
 });

@@ -319,6 +319,37 @@ export interface BuildResult {
   clients?: { selftests?: string; compileMs?: number; image?: string };
 }
 
+/** The steps of a group's pipeline (harness/cli/run-group.ts), in the order they run. */
+export const GROUP_STEPS = ['build', 'compile', 'clients', 'environment', 'run', 'judge'] as const;
+export type GroupStepName = (typeof GROUP_STEPS)[number];
+
+/**
+ * One step of a group as it went: ok; failed (its reason, and the cells it left unmeasured are errors
+ * that say so); skipped (not needed, or an earlier step failed: the reason says which).
+ */
+export interface GroupStep {
+  step: GroupStepName;
+  /** The scenario of a run or judge step (one of each per scenario); absent for the others. */
+  scenario?: string;
+  status: 'ok' | 'failed' | 'skipped';
+  durationMs: number;
+  reason?: string;
+  /** How many cells the step covered (a run or judge step: its scenario's). */
+  cells?: number;
+}
+
+/** A group of a run: the cells of one glibc x variant on one kernel, and its pipeline's steps. */
+export interface GroupResult {
+  /** groupId (harness/model/cell.ts): glibc/variant, with /kernel when not the host's. */
+  id: string;
+  glibc: string;
+  variant: string;
+  kernel: string;
+  /** Where its probes ran: 'host container', 'qemu (TCG) with linux-image-... 7.3.4-1', 'uml'. */
+  executor: string;
+  steps: GroupStep[];
+}
+
 export interface Environment {
   kernel: string;
   arch: string;
@@ -354,6 +385,8 @@ export interface Results {
   };
   environment: Environment;
   builds: BuildResult[];
+  /** Each group's pipeline, step by step (absent in files written before it was recorded). */
+  groups?: GroupResult[];
   cells: CellResult[];
   summary: Summary;
 }

@@ -295,6 +295,7 @@ export function encodeReport(
       else delete out.logTail;
       return out;
     }),
+    ...(results.groups ? { groups: results.groups } : {}),
     stages: stageIds.map((id) => [id, ALL_STAGES.find((s) => s.id === id)?.summary ?? '']),
     scenarios: SCENARIOS.map((s) => [s.id, s.summary]),
     rows: encodedRows,

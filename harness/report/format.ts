@@ -10,7 +10,14 @@
  * templateValues order) that the decoder puts back.
  */
 import type { Verdict } from '../compare/compare.js';
-import type { BuildResult, CellStatus, Environment, Results, Summary } from '../model/results.js';
+import type {
+  BuildResult,
+  CellStatus,
+  Environment,
+  GroupResult,
+  Results,
+  Summary,
+} from '../model/results.js';
 
 /**
  * A cell: [row, stageColumn, status, reason, expected, observed, observations, probe, buildKey, patches,
@@ -64,6 +71,8 @@ export interface ReportData {
   env: Environment;
   summary: Summary;
   builds: BuildResult[];
+  /** Each group's pipeline (results.groups), shown under its build; absent in older results. */
+  groups?: GroupResult[];
   /** Columns: [stage id, summary]. */
   stages: [string, string][];
   scenarios: [string, string][];

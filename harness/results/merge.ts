@@ -276,6 +276,8 @@ export function mergeShards(inputs: readonly ShardFile[], opts: MergeOptions): M
       },
     },
     builds: uniqueBuilds(runs.flatMap((r) => r.builds)),
+    // Shards deal whole groups, so each group's pipeline is in one shard's file.
+    ...(runs.some((r) => r.groups) ? { groups: runs.flatMap((r) => r.groups ?? []) } : {}),
     cells,
     summary,
   };

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { BuildResult, CellResult, Results } from '../model/results.js';
+import type { BuildResult, CellResult, GroupResult, Results } from '../model/results.js';
 import { upgradeCell } from '../model/results-upgrade.js';
 import { InputError } from '../util/errors.js';
 import type { JournalEntry } from './store.js';
@@ -14,6 +14,8 @@ export interface SavedRun {
   run: Results['run'];
   cells: CellResult[];
   builds: BuildResult[];
+  /** The groups' pipelines as far as they were journalled (a group run again replaces its record). */
+  groups: GroupResult[];
 }
 
 /** Parses journal lines; a last line cut short by a crash is dropped. Pure. */
@@ -22,6 +24,7 @@ export function parseJournal(text: string, file: string, matrixDigest: string): 
   let saved: SavedRun | undefined;
   const cells = new Map<string, CellResult>();
   const builds: BuildResult[] = [];
+  const groups = new Map<string, GroupResult>();
   lines.forEach((line, i) => {
     let e: JournalEntry;
     try {
@@ -35,15 +38,17 @@ export function parseJournal(text: string, file: string, matrixDigest: string): 
         throw new InputError(
           `${file}:${i + 1}: run.matrix.digest: this journal is of another matrix (or an edited one); cannot resume`,
         );
-      saved = { run: e.run, cells: [], builds };
+      saved = { run: e.run, cells: [], builds, groups: [] };
     } else if (e.type === 'cell') {
       // A journal written before the kernel axis holds host cells (the ids are the same).
       const cell = upgradeCell(e.cell);
       cells.set(cell.id, cell);
     } else if (e.type === 'build') builds.push(e.build);
+    else if (e.type === 'group') groups.set(e.group.id, e.group);
   });
   if (!saved) return undefined;
   saved.cells = [...cells.values()].filter((c) => c.status !== 'error');
+  saved.groups = [...groups.values()];
   return saved;
 }
 

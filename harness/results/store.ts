@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatPath } from '../model/field-path.js';
-import type { BuildResult, CellResult, Results, Summary } from '../model/results.js';
+import type { BuildResult, CellResult, GroupResult, Results, Summary } from '../model/results.js';
 import { resultsProblem } from '../model/results-schema.js';
 import { READABLE_RESULTS_VERSIONS, upgradeResults } from '../model/results-upgrade.js';
 import { InputError } from '../util/errors.js';
@@ -15,6 +15,7 @@ import { InputError } from '../util/errors.js';
 export type JournalEntry =
   | { type: 'run'; run: Results['run']; environment: Results['environment'] }
   | { type: 'build'; build: BuildResult }
+  | { type: 'group'; group: GroupResult }
   | { type: 'cell'; cell: CellResult };
 
 export class Journal {

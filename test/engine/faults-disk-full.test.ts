@@ -67,6 +67,16 @@ t.test('the disk under the cache fills up', async (t) => {
       'every cell is an error with that reason',
     );
     t.equal(results.run.complete, true, 'every cell has a result');
+    const steps = results.groups?.[0]?.steps ?? [];
+    t.match(
+      steps[0],
+      { step: 'build', status: 'failed', reason: /No space left on device/ },
+      'the build step failed',
+    );
+    t.ok(
+      steps.length > 1 && steps.slice(1).every((st) => st.status === 'skipped' && st.reason),
+      'every later step is skipped, saying why',
+    );
     t.match(
       r.stdout,
       /ERROR glibc-2\.36\/upstream\/shared\/default\/main: build glibc-2\.36\/upstream: No space left on device/,

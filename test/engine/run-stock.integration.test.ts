@@ -110,6 +110,43 @@ t.test('the stock matrix passes on this machine', async (t) => {
     owner: 'test',
   });
   t.match(cell('bookworm/stock/shared/default/client:basic_test').probe?.stdoutTail, /testing current cpu/);
+  // Each build group's pipeline, step by step: all ok, clients too (the default scenario has them).
+  t.same(
+    (results.groups ?? []).map((g) => g.id).sort(),
+    ['bookworm/stock', 'bullseye/stock'],
+    'one group record per build group',
+  );
+  for (const g of results.groups ?? []) {
+    t.equal(g.executor, 'host container', `${g.id}: ran in a container on the host's kernel`);
+    t.same(
+      g.steps.filter((st) => st.status !== 'ok'),
+      [],
+      `${g.id}: every step ok`,
+    );
+    const names = g.steps.map((st) => st.step + (st.scenario ? `:${st.scenario}` : ''));
+    t.same(
+      names.slice(0, 4),
+      ['build', 'compile', 'clients', 'environment'],
+      `${g.id}: the steps before the runs`,
+    );
+    const scenarios = g.steps.filter((st) => st.step === 'run').map((st) => st.scenario);
+    t.same(
+      names.slice(4),
+      scenarios.flatMap((s) => [`run:${s}`, `judge:${s}`]),
+      `${g.id}: a run and a judge step per scenario`,
+    );
+    t.same(
+      [...scenarios].sort(),
+      ['default', 'seccomp-enosys', 'seccomp-eperm', 'tunable-off'],
+      `${g.id}: every scenario ran`,
+    );
+    const runs = g.steps.filter((st) => st.step === 'run');
+    t.equal(
+      runs.reduce((n, st) => n + (st.cells ?? 0), 0),
+      results.cells.filter((c) => c.glibc === g.glibc && c.status !== 'skip').length,
+      `${g.id}: its run steps cover its probed cells`,
+    );
+  }
   const built = results.builds.find((b) => b.glibc === 'bookworm');
   t.match(built?.clients, {
     selftests: /^Linux \d+\.\d+\.\d+ rseq selftests \(Debian linux /,

@@ -128,6 +128,14 @@ t.test('a damaged file: the first field that does not fit, and why', async (t) =
       'builds[0].status: must be one of ok, error, not "fine"',
     ],
     [
+      'a group step of another status',
+      (r) => {
+        r.groups = generateResults({ limit: 10 }).groups;
+        set(r.groups![0]!.steps[1]!, 'status', 'broken');
+      },
+      'groups[0].steps[1].status: must be one of ok, failed, skipped, not "broken"',
+    ],
+    [
       'an environment without its host name',
       (r) => unset(r.environment, 'hostname'),
       'environment.hostname: missing',

@@ -41,3 +41,23 @@ t.test('refusals', async (t) => {
   );
   t.equal(parseJournal('', 'j', 'd1'), undefined, 'an empty journal: nothing to resume');
 });
+
+t.test(
+  "the groups' pipelines: the last record of a group wins (a group run again replaces it)",
+  async (t) => {
+    const group = (id: string, status: string) =>
+      JSON.stringify({ type: 'group', group: { id, steps: [{ step: 'build', status }] } });
+    const saved = parseJournal(
+      [run('d1'), group('g1', 'failed'), cell('a', 'pass'), group('g2', 'ok'), group('g1', 'ok')].join('\n'),
+      'out/journal.jsonl',
+      'd1',
+    );
+    t.same(
+      saved?.groups.map((g) => [g.id, g.steps[0]?.status]),
+      [
+        ['g1', 'ok'],
+        ['g2', 'ok'],
+      ],
+    );
+  },
+);

@@ -1,9 +1,10 @@
 // biome-ignore-all lint/style/useTemplate: the page script holds no backtick (test/unit/report.test.ts)
 /**
- * The builds: status, mode, time per phase, glibc's own tests (judged against the matrix's expectTests
- * where it has them: each outcome as expected or not, with the rule's why), log tails.
+ * The builds: status, mode, time per phase, each group's pipeline on its kernel (steps, status, why),
+ * glibc's own tests (judged against the matrix's expectTests where it has them: each outcome as expected
+ * or not, with the rule's why), log tails.
  */
-import type { BuildResult, GlibcTestVerdict } from '../../model/results.js';
+import type { BuildResult, GlibcTestVerdict, GroupResult } from '../../model/results.js';
 import { fmtMs, h, num, plural, yn } from './dom.mjs';
 import { R } from './state.mjs';
 
@@ -128,6 +129,30 @@ function judgedTests(verdicts: GlibcTestVerdict[]): HTMLDetailsElement {
   return det;
 }
 
+/** A group's pipeline under its build: each step, its status, time and, where it failed or was skipped, why. */
+function groupSteps(g: GroupResult): HTMLElement {
+  const items = g.steps.map((st) => {
+    const name = st.step + (st.scenario ? ' ' + st.scenario : '');
+    const cls = st.status === 'ok' ? 'ok' : st.status === 'failed' ? 'bad' : 'other';
+    const el = h('span', 'gstep tres ' + cls, [
+      name + ' ' + st.status,
+      st.status === 'ok' ? ' ' + fmtMs(st.durationMs) : '',
+    ]);
+    if (st.reason) el.title = st.reason;
+    return el;
+  });
+  const failed = g.steps.find((st) => st.status === 'failed');
+  return h('div', 'bline', [
+    h('span', 'fname', 'Steps on ' + g.kernel + (g.executor ? ' (' + g.executor + ')' : '')),
+    h(
+      'span',
+      null,
+      items.flatMap((el, i) => (i ? [' \u00b7 ', el] : [el])),
+    ),
+    failed?.reason ? h('div', 'why', failed.step + ': ' + failed.reason) : null,
+  ]);
+}
+
 export function buildsSection(): HTMLDetailsElement {
   const builds = R.data.builds;
   const det = h('details', 'builds');
@@ -205,6 +230,8 @@ export function buildsSection(): HTMLDetailsElement {
       ]),
     );
     const more: HTMLElement[] = [];
+    for (const g of (R.data.groups ?? []).filter((x) => x.glibc === b.glibc && x.variant === b.variant))
+      more.push(groupSteps(g));
     const pv = phasesView(b);
     if (pv) more.push(h('div', 'bline', [h('span', 'fname', 'Phases'), pv]));
     if (Array.isArray(b.glibcTestVerdicts) && b.glibcTestVerdicts.length)
