@@ -8,7 +8,8 @@
  *      binds' contents at start (the runner script) and, for a seccomp scenario, the errno vm-init's
  *      filter makes rseq fail with (probes/vm-init.c); appended to the first (the kernel unpacks
  *      concatenated archives in order, Linux's init/initramfs.c unpack_to_rootfs);
- *   3. the boot (harness/vm/boot.ts, QEMU TCG in the VM image), limited to the spec's time plus
+ *   3. the boot (harness/vm/boot.ts, QEMU TCG in the VM image; harness/vm/uml.ts, user-mode Linux in
+ *      the UML image), limited to the spec's time plus
  *      BOOT_ALLOWANCE_MS (boot and power-off) and RETURN_ALLOWANCE_MS (sending the folders back);
  *   4. what the data port brought back: each writable folder's tar unpacked into its host folder, the
  *      command's stdout and stderr (the stderr followed by the tail of the VM's console).

@@ -1,5 +1,5 @@
 /**
- * Boots user-mode Linux (Debian's user-mode-linux: Linux 6.1 built as an ordinary program, without
+ * Boots user-mode Linux (Debian sid's user-mode-linux: Linux built as an ordinary program, without
  * CONFIG_RSEQ, so rseq(2) answers ENOSYS) with an initramfs, inside a container of the UML image (network
  * none), and brings back what it said, as harness/vm/boot.ts does for QEMU: the kernel's console (UML's
  * con0) and the data port vm-init writes to (/dev/ttyS1 in the guest: UML's serial line ssl1) go to

@@ -99,7 +99,7 @@ export function observationsTable(
     fields.push(['#', title]);
     for (const k of keys) fields.push([k, (_o, i) => maps[i]?.get(k)]);
   };
-  group('extra: symbols only some variants have', 'extra', (o) => o.extra);
+  group('extra: symbols only some variants have, and what the kernel reported', 'extra', (o) => o.extra);
   group('strace: the outside view of this line', 'strace', (o) => o.strace);
   group('other fields', '', (_o, i) => other[i]);
   const t = h('table', 'obs');
