@@ -27,7 +27,7 @@ export interface ExecutorContext {
 
 /** Runs what a probe container would run, and answers as one. */
 export interface Executor {
-  /** For the group's record and the log: 'host container', 'qemu (TCG): linux-image-... 6.1.158-1', 'uml'. */
+  /** For the group's record: 'host container', 'qemu: PACKAGE VERSION (RELEASE)', 'user-mode Linux'. */
   readonly description: string;
   run(spec: RunSpec): Promise<RunOutcome>;
 }

@@ -345,7 +345,7 @@ export interface GroupResult {
   glibc: string;
   variant: string;
   kernel: string;
-  /** Where its probes ran: 'host container', 'qemu (TCG) with linux-image-... 7.3.4-1', 'uml'. */
+  /** Where its probes ran: 'host container', 'qemu: PACKAGE VERSION (RELEASE)', 'user-mode Linux'; '' when none was made. */
   executor: string;
   steps: GroupStep[];
 }
