@@ -17,7 +17,8 @@ import { DONE_MARKER } from './init.js';
 /**
  * Virtual CPUs of a VM: one. Two under multi-threaded TCG ran a group a third faster (13.8 s instead of
  * 20.6 s, 2026-12-06), but Debian's 7.2 kernel then hung in early boot (after the HPET's set-up) in one
- * of 60 boots: a reliable boot matters more than the time.
+ * of 60 boots, and with the HPET off 2 of 115 bare boots (7.2, 6.12) died with "Oops: int3" in
+ * sched_clock_cpu while the kernel patched its own code: a reliable boot matters more than the time.
  */
 export const VM_CPUS = 1;
 
