@@ -21,12 +21,11 @@ import {
 } from '../../harness/report/synthetic.js';
 import { CHROMIUM, chromiumMissing, launchChromium } from '../helpers/chromium.js';
 import { requireFilePrereq } from '../helpers/prereq.js';
+import { repoPath } from '../helpers/repo.js';
 
 requireFilePrereq(t, CHROMIUM, chromiumMissing());
 
-const small = JSON.parse(
-  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-) as Results;
+const small = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
 const dir = mkdtempSync(join(tmpdir(), 'rseq-report-'));
 t.comment(`reports and screenshots in ${dir}`);
 

@@ -5,13 +5,12 @@ import { join } from 'node:path';
 import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { runCli } from '../helpers/cli.js';
+import { repoPath } from '../helpers/repo.js';
 
 t.test('the compare command: a copy with one cell flipped to fail exits 1 and names the cell', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'rm-compare-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const base = JSON.parse(
-    readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-  ) as Results;
+  const base = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
   const flipped = JSON.parse(JSON.stringify(base)) as Results;
   const victim = flipped.cells.find((c) => c.status === 'pass');
   if (!victim) throw new Error('the fixture has no passing cell');

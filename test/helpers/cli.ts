@@ -1,11 +1,11 @@
 /** The compiled command line, as users run it, and how the tests run it. */
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { execa, type Options } from 'execa';
+import { REPO } from './repo.js';
 
-/** The repository's root (test/helpers/ is two levels below it). */
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The repository's root (see repo.ts). */
+export { REPO };
 
 /** The built CLI (`npm run build` makes it): dist/harness/cli/main.js. */
 export const CLI = join(REPO, 'dist', 'harness', 'cli', 'main.js');

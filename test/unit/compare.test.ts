@@ -14,10 +14,9 @@ import {
 import type { CellResult, CellStatus, GlibcTestOutcome, Results } from '../../harness/model/results.js';
 import { cloneResults, summarize } from '../../harness/report/synthetic.js';
 import { judgeGlibcTests } from '../../harness/verdict/glibc-tests.js';
+import { repoPath } from '../helpers/repo.js';
 
-const small = JSON.parse(
-  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-) as Results;
+const small = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
 
 function setStatus(r: Results, id: string, status: CellStatus, reason?: string): void {
   const c = r.cells.find((x) => x.id === id);

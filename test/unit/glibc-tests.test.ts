@@ -15,10 +15,9 @@ import {
   judgeGlibcTests,
   type PlannedGlibcTest,
 } from '../../harness/verdict/glibc-tests.js';
+import { repoPath } from '../helpers/repo.js';
 
-const small = JSON.parse(
-  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-) as Results;
+const small = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
 
 const rseq = validateMatrix(readFileSync('matrices/rseq.yaml', 'utf8'), 'matrices/rseq.yaml');
 const planOf = (variant: string): PlannedGlibcTest[] =>

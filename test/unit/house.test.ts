@@ -1,12 +1,15 @@
 /**
  * House rules of the sources themselves: no harness source file (every .ts and .mts file under
  * harness/, read as written, not from dist/) over 600 lines; each one over is named with its count.
+ * And no stale compiled test: tap runs the unit tests from dist/test/unit/, which tsc writes but never
+ * cleans, so a test file renamed or removed under test/ would otherwise go on running from dist/.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import t from 'tap';
+import { REPO } from '../helpers/repo.js';
 
-const ROOT = join(import.meta.dirname, '..', '..');
+const ROOT = REPO;
 const HARNESS = join(ROOT, 'harness');
 const MAX_LINES = 600;
 
@@ -37,4 +40,18 @@ t.test(`no harness source file over ${MAX_LINES} lines`, async (t) => {
     .filter((f) => f.lines > MAX_LINES)
     .map((f) => `${f.file}: ${f.lines} lines`);
   t.same(over, [], `every one of the ${files.length} files has at most ${MAX_LINES} lines`);
+});
+
+t.test('every compiled test under dist/test/ has its source under test/', async (t) => {
+  const compiled = join(ROOT, 'dist', 'test');
+  t.ok(existsSync(join(compiled, 'unit')), 'dist/test/unit exists (tsc -p tsconfig.test.json writes it)');
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.test.js') ? [join(dir, e.name)] : [],
+    );
+  const stale = walk(compiled)
+    .map((js) => relative(compiled, js))
+    .filter((js) => !existsSync(join(ROOT, 'test', js.replace(/\.js$/, '.ts'))))
+    .map((js) => `dist/test/${js} has no test/${js.replace(/\.js$/, '.ts')} (remove it)`);
+  t.same(stale, [], 'no compiled test without its source');
 });

@@ -39,8 +39,9 @@ import {
 import { ensureKernel, resolveKernel } from '../../harness/builder/kernels.js';
 import type { Log } from '../../harness/util/log.js';
 import { requirePrereq, which } from '../helpers/prereq.js';
+import { repoPath } from '../helpers/repo.js';
 
-const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'kernels');
+const FIXTURES = repoPath('test/fixtures/kernels');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
 const bookworm = kernelStanzas(fixture('bookworm-Packages'));
 const backports = kernelStanzas(fixture('trixie-backports-Packages'));

@@ -40,10 +40,9 @@ import {
 import { CLIENT_CSS, CLIENT_JS } from '../../harness/report/page-assets.js';
 import { bundleScript, bundleStyle } from '../../harness/report/page-build.js';
 import { cloneResults, generateResults, summarize, withObservers } from '../../harness/report/synthetic.js';
+import { repoPath } from '../helpers/repo.js';
 
-const small = JSON.parse(
-  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-) as Results;
+const small = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
 
 /** small.json with markup, placeholder characters and long tails in its names and texts. */
 function hostile(): Results {
@@ -282,9 +281,7 @@ t.test('the kernel: a row key, a grid column only when a run has another kernel 
     ],
     'rows in glibc, variant, kernel, link, scenario order',
   );
-  const v1 = JSON.parse(
-    readFileSync(new URL('../fixtures/results/small-v1.json', import.meta.url), 'utf8'),
-  ) as Results;
+  const v1 = JSON.parse(readFileSync(repoPath('test/fixtures/results/small-v1.json'), 'utf8')) as Results;
   const fromV1 = openReport(encodeReport(v1));
   t.same(
     fromV1.cells.map((c) => [c.id, c.row.kernel]).sort(),

@@ -27,10 +27,9 @@ import {
   withObservers,
 } from '../../harness/report/synthetic.js';
 import { toTap } from '../../harness/report/tap.js';
+import { repoPath } from '../helpers/repo.js';
 
-const small = JSON.parse(
-  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-) as Results;
+const small = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
 
 const XSS_VARIANT = '<img src=x onerror=alert(1)>';
 const XSS_LOG = '</script><script>alert(2)</script>';

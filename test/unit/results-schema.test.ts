@@ -20,10 +20,9 @@ import {
 import { mergeShards, shardCells } from '../../harness/results/merge.js';
 import { readResults, summarize } from '../../harness/results/store.js';
 import { InputError } from '../../harness/util/errors.js';
+import { repoPath } from '../helpers/repo.js';
 
-const small = JSON.parse(
-  readFileSync(new URL('../fixtures/results/small.json', import.meta.url), 'utf8'),
-) as Results;
+const small = JSON.parse(readFileSync(repoPath('test/fixtures/results/small.json'), 'utf8')) as Results;
 
 // At compile time: every Results the harness writes fits the schema's type (it asks for nothing more).
 const fits: Static<typeof ResultsSchema> = small;
