@@ -9,7 +9,7 @@
  *   clients/selftests/<sha16>/{tree/, source.json}         selftest trees (harness/builder/selftests.ts)
  *   sources/{blobs,dsc,git,index}/...                      glibc sources and mirror indexes (harness/builder/sources.ts)
  *   kernels/<sha16>/{boot/vmlinuz, boot/config, manifest.json}  Debian kernels (harness/builder/kernels.ts)
- *   vm/init/<key>/vm-init, vm/initramfs/<digest>/initramfs.cpio.gz   a VM's init and archives (harness/vm/)
+ *   vm/init/<key>/vm-init, vm/initramfs/<digest>/initramfs.cpio(.gz)   a VM's init and archives (harness/vm/)
  *   ccache/                                                ccache's own files, shared by every build
  *
  * Every entry is made under a temporary name (`.tmp-<key>-<random>`, or `<file>.<pid>-<random>.part` for

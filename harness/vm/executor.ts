@@ -202,7 +202,7 @@ export function vmExecutor(o: VmExecutorOptions): VmExecutor {
         runEntries.push({ kind: 'dir', path: b.guest, mode: st?.isDirectory() ? st.mode & 0o7777 : 0o755 });
         if (st?.isDirectory()) runEntries.push(...(await treeEntries(resolve(b.host), b.guest)));
       }
-      const initramfs = join(tmp, 'initramfs.cpio.gz');
+      const initramfs = join(tmp, 'initramfs.img');
       await writeInitramfs(initramfs, userland.path, runEntries);
       const boot = {
         session: o.session,
@@ -289,7 +289,10 @@ async function commandScript(spec: RunSpec, writable: readonly Bind[]): Promise<
   return texts.join('\n');
 }
 
-/** The userland's archive with the run's appended (a gzip member of its own, after NUL padding to 4). */
+/**
+ * The userland's archive (uncompressed) with the run's appended (a gzip member of its own, after NUL
+ * padding to 4): Linux unpacks each part of such a sequence by its own magic (init/initramfs.c).
+ */
 async function writeInitramfs(path: string, userland: string, entries: readonly InitramfsEntry[]) {
   const base = await readFile(userland);
   const run = await gzipAsync(cpioArchive(await readMembers(entries)));
