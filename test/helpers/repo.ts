@@ -1,7 +1,8 @@
 /**
  * The repository's root and files under it, found the same way whether a test runs as TypeScript
- * from test/ (the whole suite, through tap's TypeScript loader) or compiled into dist/test/ (the
- * unit tests, `npm run test:unit`): the nearest folder above this file that holds package.json.
+ * from test/ (the cli, engine, browser, host and nightly tests, through tap's TypeScript loader) or
+ * compiled into dist/test/ (the unit tests, in `npm run test:unit` and `npm test` alike): the nearest
+ * folder above this file that holds package.json.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
