@@ -2,18 +2,16 @@
  * parseSeries (harness/review/series.ts): a posted series read into its cover letter and patches, with
  * every rule of its numbering and every hunk's counts checked, each error naming file and line. Inline
  * mbox texts for each rule; readSeries on a folder; and a series that real `git format-patch` made from
- * the repository's own patches on glibc 2.36's files, parsed back.
+ * the repository's own patches on glibc 2.36's files, parsed back, is test/host/review-series-git.test.ts
+ * (it needs the glibc 2.36 tarball, git and patch).
  */
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { parseSeries, type SeriesInput } from '../../harness/review/series.js';
 import { readSeries } from '../../harness/review/series-files.js';
 import { InputError } from '../../harness/util/errors.js';
-import { defaultCacheDir, PATCHES_DIR } from '../../harness/util/paths.js';
-import { requirePrereq } from '../helpers/prereq.js';
-import { exportSeries } from '../helpers/series.js';
 
 /** A small git diff of elf/x.c: its hunk takes 3 old lines and gives 4 new ones. */
 const DIFF_X = [
@@ -466,80 +464,3 @@ t.test('readSeries: an mbox file, a folder of .patch files in name order, a miss
     message: /no \.patch or \.diff file/,
   });
 });
-
-/** The hunks of a diff: each '@@ -a,b +c,d @@' (function context dropped) with its lines. */
-function hunks(diff: string): string[] {
-  const out: string[] = [];
-  for (const line of diff.split('\n')) {
-    const header = /^@@ -\d+(,\d+)? \+\d+(,\d+)? @@/.exec(line);
-    if (header) out.push(header[0]);
-    else if (out.length > 0 && /^[ +\-\\]/.test(line) && !/^(---|\+\+\+) /.test(line)) out.push(line);
-  }
-  return out;
-}
-
-t.test(
-  "git format-patch's own output: the repository's 2.36 patches as a v2 series, parsed back",
-  async (t) => {
-    const blobs = join(defaultCacheDir(), 'sources', 'blobs');
-    const tarball = (await readdir(blobs).catch(() => [] as string[])).find((f) =>
-      /glibc_2\.36\.orig\.tar\.xz$/.test(f),
-    );
-    if (
-      !requirePrereq(
-        t,
-        'glibc 2.36 source tarball',
-        tarball ? false : `no *glibc_2.36.orig.tar.xz in ${blobs}`,
-      )
-    )
-      return;
-    const dir = await mkdtemp(join(tmpdir(), 'review-series-git-'));
-    t.teardown(() => rm(dir, { recursive: true, force: true }));
-    const sources = [
-      join(PATCHES_DIR, '2.36', 'common', '0001-defer-main-thread-registration.patch'),
-      join(PATCHES_DIR, '2.36', 'early-init', '0002-register-in-libc-early-init.patch'),
-    ];
-    const out = await exportSeries({
-      tarball: join(blobs, tarball as string),
-      topDir: 'glibc-2.36',
-      patches: [
-        {
-          path: sources[0] as string,
-          subject: 'nptl: defer the main thread rseq registration',
-          body: 'Why one.',
-        },
-        { path: sources[1] as string, subject: 'elf: register rseq in __libc_early_init' },
-      ],
-      cover: { subject: 'Register rseq from libc.so', body: 'The blurb.' },
-      version: 'v2',
-      out: join(dir, 'series.mbox'),
-    });
-    const text = await readFile(out, 'utf8');
-    t.match(text, /^From [0-9a-f]{40} Mon Sep 17 00:00:00 2001$/m, 'git wrote an mbox');
-    const s = parseSeries([{ name: 'series.mbox', text }]);
-    t.equal(s.version, 'v2');
-    t.equal(s.cover?.subject, 'Register rseq from libc.so');
-    t.match(s.cover?.body, /^The blurb\./);
-    t.same(
-      s.patches.map((p) => [p.index, p.total, p.subject, p.author]),
-      [
-        [1, 2, 'nptl: defer the main thread rseq registration', 'Ada Reviewer <ada@example.org>'],
-        [2, 2, 'elf: register rseq in __libc_early_init', 'Ada Reviewer <ada@example.org>'],
-      ],
-    );
-    t.equal(s.patches[0]?.description, 'Why one.');
-    t.same(s.patches[0]?.files, ['sysdeps/nptl/dl-tls_init_tp.c', 'sysdeps/unix/sysv/linux/rseq-internal.h']);
-    t.same(s.patches[1]?.files, ['elf/libc_early_init.c']);
-    for (const [i, source] of sources.entries()) {
-      const original = parseSeries([{ name: source, text: await readFile(source, 'utf8') }]).patches[0];
-      const parsed = s.patches[i];
-      t.ok(original && hunks(original.diff).length > 0, `${source} has hunks`);
-      t.same(
-        hunks(parsed?.diff ?? ''),
-        hunks(original?.diff ?? ''),
-        `patch ${i + 1}: the same hunks as ${source}`,
-      );
-      t.notMatch(parsed?.diff, /^-- $/m, 'no signature in the diff');
-    }
-  },
-);
