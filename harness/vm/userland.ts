@@ -37,7 +37,7 @@ const USERLAND_VERSION = 2;
  * probes) took 2.4 s to unpack from gzip and 0.85 s as it is (7.3, one vCPU). The cache pays in
  * space instead (about 2.3 times as much as gzip), which `cache gc` manages like every entry.
  */
-export const USERLAND_FILE = 'initramfs.cpio';
+const USERLAND_FILE = 'initramfs.cpio';
 
 /**
  * The commands of the runner script (harness/probe/plan.ts runnerScript: bash, timeout, env, mkdir, rm,
