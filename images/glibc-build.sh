@@ -7,11 +7,12 @@ cd /work
 # ccache (CCACHE_DIR is the build cache's ccache/ folder, mounted by the harness): gcc and g++ are
 # reached through /usr/lib/ccache, so configure records plain "gcc" and turning ccache off is a PATH
 # change, not a different configuration. Every build runs in /work, so object files of one source
-# compiled for two variants hash alike; preprocessor mode turns a header change that alters no
-# preprocessed output (glibc's version maps) into cache hits.
+# compiled for two variants hash alike. How ccache caches (depend mode) is the harness's CCACHE_ENV
+# (harness/builder/recipe.ts), passed in the environment.
 if [ "${USE_CCACHE:-0}" = 1 ] && [ -d /usr/lib/ccache ]; then
-  export PATH=/usr/lib/ccache:$PATH CCACHE_COMPILERCHECK=content CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
-  echo "ccache: on ($CCACHE_DIR)"
+  # This build's own ccache statistics (the directory's are the totals of every build).
+  export PATH=/usr/lib/ccache:$PATH CCACHE_STATSLOG=/tmp/ccache-stats.log
+  echo "ccache: on ($CCACHE_DIR; depend mode ${CCACHE_DEPEND:-0})"
 else
   unset CCACHE_DIR
   echo "ccache: off"
@@ -53,7 +54,10 @@ phase make
 make -C build -j"$MAKE_JOBS"
 phase install
 make -C build -j"$MAKE_JOBS" install
-if [ -n "${CCACHE_DIR:-}" ]; then ccache --show-stats 2>/dev/null | sed 's/^/ccache: /' || true; fi
+if [ -n "${CCACHE_DIR:-}" ]; then
+  # bullseye's ccache (4.2) has no --show-log-stats: it prints the directory's totals instead.
+  { ccache --show-log-stats 2>/dev/null || { echo "no per-build statistics in this ccache; the cache's totals:"; ccache --show-stats; }; } | sed 's/^/ccache: /' || true
+fi
 # The prefix's ld.so searches only the prefix, so it would not find the toolchain's libgcc_s, which
 # pthread_cancel and unwinding load at run time: give the prefix (and the test tree) a copy.
 libgcc_s=$(gcc -print-file-name=libgcc_s.so.1)

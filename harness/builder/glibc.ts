@@ -37,6 +37,7 @@ import {
   BASE_CONFIGURE,
   BUILD_PATHS,
   BUILD_SCRIPT_FILE,
+  CCACHE_ENV,
   classifyLine,
   PATCH_FAILED_EXIT,
   type Phase,
@@ -278,7 +279,7 @@ async function runBuild(
           MODE: mode,
           MAKE_JOBS: String(makeJobs),
           LANG: 'C.UTF-8',
-          ...(useCcache ? { USE_CCACHE: '1', CCACHE_DIR: BUILD_PATHS.ccache } : {}),
+          ...(useCcache ? { USE_CCACHE: '1', CCACHE_DIR: BUILD_PATHS.ccache, ...CCACHE_ENV } : {}),
         },
         binds: [
           ...(useCcache ? [`${cachePath(ctx.cacheDir, 'ccache')}:${BUILD_PATHS.ccache}`] : []),

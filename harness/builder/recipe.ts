@@ -30,6 +30,25 @@ export const BUILD_PATHS = {
 
 export const PATCH_FAILED_EXIT = 10;
 
+/**
+ * How every compile through ccache is cached: the build container's environment (images/glibc-build.sh
+ * puts /usr/lib/ccache first in PATH when USE_CCACHE=1), the same for `bench --cold`'s plain build.
+ * Not part of a build key: each setting changes how objects are found, never what they are.
+ * - CCACHE_DEPEND: depend mode. A miss runs the compiler alone (with -MD, which glibc's rules pass
+ *   anyway) and no preprocessor; a hit is a direct-mode hit (source, arguments and the contents of
+ *   every header the compiler read). glibc's rules rewrite abi-versions.h (Makerules:99-102, `mv -f`,
+ *   not move-if-change) whenever a Versions file changes, so make recompiles every file that includes
+ *   shlib-compat.h; the header's text is the same (versionlist.awk gives every library every GLIBC_*
+ *   version already), so those recompiles are hits.
+ * - CCACHE_COMPILERCHECK=content: the compiler is known by its contents, not its mtime (images are
+ *   rebuilt with the same gcc).
+ */
+export const CCACHE_ENV = {
+  CCACHE_DEPEND: '1',
+  CCACHE_COMPILERCHECK: 'content',
+  CCACHE_MAXSIZE: '5G',
+} as const;
+
 /** The script itself lives in images/glibc-build.sh; its text is part of every build key. */
 export const BUILD_SCRIPT_FILE = 'glibc-build.sh';
 

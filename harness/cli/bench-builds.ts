@@ -7,11 +7,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
+import yaml from 'js-yaml';
 import { listCache } from '../builder/cache.js';
 import type { Manifest } from '../builder/glibc.js';
+import { CCACHE_ENV } from '../builder/recipe.js';
 import type { Results } from '../model/results.js';
 import { ROOT } from '../util/paths.js';
-import { add, cache, cli, timed } from './bench-table.js';
+import { add, cache, cli, DEFAULT_MATRIX, timed } from './bench-table.js';
 
 /** The harness's cold build time of 2.36 measured by --cold on a quiet machine, in ms (0: not measured). */
 let quietColdMs = 0;
@@ -58,8 +60,10 @@ export async function coldRatio(): Promise<void> {
     // The same build by hand twice: as it is, and through an empty ccache set up as the harness sets
     // it up (images/glibc-build.sh). The second splits the harness's ratio into ccache's own cost on a
     // cold build and the harness's overhead beyond it.
-    const withCcache =
-      'export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=/w/ccache CCACHE_COMPILERCHECK=content CCACHE_MAXSIZE=5G; mkdir -p /w/ccache';
+    const ccacheEnv = Object.entries(CCACHE_ENV)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+    const withCcache = `export PATH=/usr/lib/ccache:$PATH CCACHE_DIR=/w/ccache ${ccacheEnv}; mkdir -p /w/ccache`;
     const plainScript = (ccache: boolean) =>
       [
         'set -e; mkdir -p /w/src /w/build; tar -xf /in/src.tar.xz -C /w/src --strip-components=1',
@@ -127,8 +131,65 @@ export async function coldRatio(): Promise<void> {
       'information',
       null,
     );
+    await quietVariants(tmpCache, manifest.durationMs);
   } finally {
     rmSync(tmpCache, { recursive: true, force: true });
+  }
+}
+
+/** Which variants' incremental builds the 0.30 target is for: those that change glibc's version maps. */
+const ABI_2019 = /^(libc-tls-abi|ldso-.*|v10)$/;
+
+/**
+ * 1b: every 2.36 variant of the default matrix built incrementally, one at a time, on the cold build
+ * just made in tmpCache (its ccache holds that build's objects and nothing else), each against that
+ * cold build: the incremental ratios of one run on a quiet machine. The cache's own incremental
+ * builds (row 2) were often made two at a time.
+ */
+async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
+  const matrix = yaml.load(readFileSync(join(ROOT, DEFAULT_MATRIX), 'utf8')) as {
+    variants: { id: string; glibc?: string[]; patches?: string[] }[];
+  };
+  const variants = matrix.variants.filter(
+    (v) => v.glibc?.includes('glibc-2.36') && (v.patches ?? []).length > 0,
+  );
+  for (const v of variants) {
+    const r = await execa(
+      'node',
+      [
+        cli,
+        'run',
+        join(ROOT, DEFAULT_MATRIX),
+        '--cache',
+        tmpCache,
+        '--out',
+        join(tmpCache, `out-${v.id}`),
+        '--filter',
+        `glibc=glibc-2.36,variant=${v.id},link=shared,scenario=default,stage=main`,
+        '--json',
+      ],
+      { reject: false },
+    );
+    const out = JSON.parse(r.stdout || '{}') as { results?: string };
+    const results = out.results ? (JSON.parse(readFileSync(out.results, 'utf8')) as Results) : undefined;
+    const build = results?.builds.find((b) => b.variant === v.id);
+    const target = ABI_2019.test(v.id) ? 0.3 : 0.15;
+    if (!build?.durationMs || build.mode !== 'incremental') {
+      add(
+        `quiet incremental / cold: ${v.id}`,
+        `not measured (${build?.mode ?? 'no build'})`,
+        `<= ${target}`,
+        false,
+      );
+      continue;
+    }
+    const ratio = build.durationMs / coldMs;
+    add(
+      `quiet incremental / cold: ${v.id}`,
+      `${ratio.toFixed(3)} (${(build.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s, ${build.compiledFiles ?? '?'} files compiled)`,
+      `<= ${target.toFixed(2)}`,
+      ratio <= target,
+    );
   }
 }
 
@@ -166,11 +227,14 @@ export async function incrementalRatios(): Promise<void> {
     // A 2019-ABI variant changes glibc's version maps, so make recompiles most of libc (ccache answers
     // most of it): its target is 0.30; every other variant's 0.15. v10 is one too (its own patch).
     const target = /libc-tls-abi|\/v10\//.test(m.description) ? 0.3 : 0.15;
+    // With --cold the quiet rows (1b) are the judged ones; these stay as information.
     add(
       `incremental / cold: ${m.description.replace(/^.* \+ /, '')}`,
       `${ratio.toFixed(3)} (${(m.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s cold, ${m.compiledFiles} files compiled)`,
-      `<= ${target.toFixed(2)}`,
-      ratio <= target,
+      quietColdMs
+        ? `information (target <= ${target.toFixed(2)}: see the quiet rows)`
+        : `<= ${target.toFixed(2)}`,
+      quietColdMs ? null : ratio <= target,
     );
   }
   if (reviewSteps)
