@@ -38,8 +38,9 @@ export const PATCH_FAILED_EXIT = 10;
  *   anyway) and no preprocessor; a hit is a direct-mode hit (source, arguments and the contents of
  *   every header the compiler read). glibc's rules rewrite abi-versions.h (Makerules:99-102, `mv -f`,
  *   not move-if-change) whenever a Versions file changes, so make recompiles every file that includes
- *   shlib-compat.h; the header's text is the same (versionlist.awk gives every library every GLIBC_*
- *   version already), so those recompiles are hits.
+ *   shlib-compat.h. The header's text changes only when a version name appears that no library had
+ *   (scripts/versionlist.awk:38-42 gives every library every GLIBC_* version any library has), so
+ *   for the 2019-ABI variants those recompiles are hits.
  * - CCACHE_COMPILERCHECK=content: the compiler is known by its contents, not its mtime (images are
  *   rebuilt with the same gcc).
  */

@@ -148,11 +148,16 @@ const ABI_2019 = /^(libc-tls-abi|ldso-.*|v10)$/;
  */
 async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
   const matrix = yaml.load(readFileSync(join(ROOT, DEFAULT_MATRIX), 'utf8')) as {
-    variants: { id: string; glibc?: string[]; patches?: string[] }[];
+    variants: { id: string; glibc?: string[]; patches?: string[] | Record<string, string[]> }[];
   };
-  const variants = matrix.variants.filter(
-    (v) => v.glibc?.includes('glibc-2.36') && (v.patches ?? []).length > 0,
-  );
+  // A variant's patches are one list for its glibc entries, or a list per glibc entry.
+  const patchesFor236 = (v: (typeof matrix.variants)[number]) =>
+    Array.isArray(v.patches)
+      ? v.glibc === undefined || v.glibc.includes('glibc-2.36')
+        ? v.patches
+        : []
+      : (v.patches?.['glibc-2.36'] ?? []);
+  const variants = matrix.variants.filter((v) => patchesFor236(v).length > 0);
   for (const v of variants) {
     const r = await execa(
       'node',

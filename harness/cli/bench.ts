@@ -3,9 +3,10 @@
  *
  *   1. cold build of one key through the harness / a plain `configure && make -jN && make install` of
  *      the same tree in the same image (target <= 1.05), and that ratio split by a third build, the
- *      plain one through an empty ccache: ccache's own cost and the harness's beyond it
- *                                                                  [--cold; about 30 minutes]
- *   2. incremental variant / its cold base build (target <= 0.15; 2019-ABI variants <= 0.30), from the cache's manifests
+ *      plain one through an empty ccache: ccache's own cost and the harness's beyond it; then every
+ *      2.36 variant built incrementally, one at a time, on that cold build (target <= 0.15; 2019-ABI
+ *      variants <= 0.30)                                           [--cold; about an hour]
+ *   2. incremental variant / its cold base build, from the cache's manifests (judged without --cold)
  *   3. warm rerun of the default matrix with every build cached (target <= 30 s), broken into its
  *      phases from `run --timings` (harness/util/timing.ts): each phase's busy time and share
  *   4. the probe phase per cell, averaged over that run
@@ -251,7 +252,7 @@ async function main(): Promise<void> {
     )}\n`,
   );
   if (!args.has('--cold'))
-    process.stdout.write('(add --cold for the harness/plain cold build ratio: about 30 minutes)\n');
+    process.stdout.write('(add --cold for the build ratios of one run: about an hour)\n');
 }
 
 main().catch((e) => {
