@@ -7,13 +7,14 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import yaml from 'js-yaml';
 import { listCache } from '../builder/cache.js';
 import type { Manifest } from '../builder/glibc.js';
 import { CCACHE_ENV } from '../builder/recipe.js';
+import { patchesFor } from '../matrix/expand.js';
+import { validateMatrix } from '../matrix/validate.js';
 import type { Results } from '../model/results.js';
 import { ROOT } from '../util/paths.js';
-import { add, cache, cli, DEFAULT_MATRIX, timed } from './bench-table.js';
+import { add, cache, cli, DEFAULT_MATRIX, runCli, timed } from './bench-table.js';
 
 /** The harness's cold build time of 2.36 measured by --cold on a quiet machine, in ms (0: not measured). */
 let quietColdMs = 0;
@@ -147,38 +148,18 @@ const ABI_2019 = /^(libc-tls-abi|ldso-.*|v10)$/;
  * builds (row 2) were often made two at a time.
  */
 async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
-  const matrix = yaml.load(readFileSync(join(ROOT, DEFAULT_MATRIX), 'utf8')) as {
-    variants: { id: string; glibc?: string[]; patches?: string[] | Record<string, string[]> }[];
-  };
-  // A variant's patches are one list for its glibc entries, or a list per glibc entry.
-  const patchesFor236 = (v: (typeof matrix.variants)[number]) =>
-    Array.isArray(v.patches)
-      ? v.glibc === undefined || v.glibc.includes('glibc-2.36')
-        ? v.patches
-        : []
-      : (v.patches?.['glibc-2.36'] ?? []);
-  const variants = matrix.variants.filter((v) => patchesFor236(v).length > 0);
+  const file = join(ROOT, DEFAULT_MATRIX);
+  const { doc } = validateMatrix(readFileSync(file, 'utf8'), file);
+  const variants = doc.variants.filter((v) => patchesFor(doc, v.id, 'glibc-2.36').length > 0);
   for (const v of variants) {
-    const r = await execa(
-      'node',
-      [
-        cli,
-        'run',
-        join(ROOT, DEFAULT_MATRIX),
-        '--cache',
-        tmpCache,
-        '--out',
-        join(tmpCache, `out-${v.id}`),
-        '--filter',
-        `glibc=glibc-2.36,variant=${v.id},link=shared,scenario=default,stage=main`,
-        '--json',
-      ],
-      { reject: false },
-    );
-    const out = JSON.parse(r.stdout || '{}') as { results?: string };
-    const results = out.results ? (JSON.parse(readFileSync(out.results, 'utf8')) as Results) : undefined;
-    const build = results?.builds.find((b) => b.variant === v.id);
     const target = ABI_2019.test(v.id) ? 0.3 : 0.15;
+    const run = await runCli(file, [
+      '--cache',
+      tmpCache,
+      '--filter',
+      `glibc=glibc-2.36,variant=${v.id},link=shared,scenario=default,stage=main`,
+    ]).catch(() => undefined);
+    const build = run?.results.builds.find((b) => b.variant === v.id);
     if (!build?.durationMs || build.mode !== 'incremental') {
       add(
         `quiet incremental / cold: ${v.id}`,
