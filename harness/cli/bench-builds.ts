@@ -170,9 +170,13 @@ async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
       continue;
     }
     const ratio = build.durationMs / coldMs;
+    // The build log ends with this build's own ccache statistics (images/glibc-build.sh): a compile
+    // ccache could not answer is real work that no cache can take off.
+    const log = readFileSync(join(tmpCache, 'builds', build.key, 'logs', 'build.log'), 'utf8');
+    const misses = /^ccache: +Misses: +(\d+) \//m.exec(log)?.[1] ?? '?';
     add(
       `quiet incremental / cold: ${v.id}`,
-      `${ratio.toFixed(3)} (${(build.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s, ${build.compiledFiles ?? '?'} files compiled)`,
+      `${ratio.toFixed(3)} (${(build.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s, ${build.compiledFiles ?? '?'} files compiled, ${misses} of them ccache misses)`,
       `<= ${target.toFixed(2)}`,
       ratio <= target,
     );
