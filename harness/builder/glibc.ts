@@ -1,7 +1,7 @@
 /**
  * Real glibc builds in containers, cached by build key. A build with no patches is built cold and keeps
  * its source and object trees; a variant (a patch series) starts from a copy of those trees, applies its
- * patches and re-runs make, so a patch touching a few files recompiles a few files.
+ * patches and runs `make install`, so a patch touching a few files recompiles a few files.
  *
  * Cache entry: CACHE/builds/<key>/{install/, tree/ (unpatched builds only), logs/build.log, manifest.json}.
  * Entries are staged under a temporary name and renamed into place (harness/cache/entry.ts); manifest.json
