@@ -3,7 +3,7 @@
  * the same build done by hand in the same image (--cold), and every incremental build in the cache
  * against its cold base. Nothing runs on import.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -172,7 +172,8 @@ async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
     const ratio = build.durationMs / coldMs;
     // The build log ends with this build's own ccache statistics (images/glibc-build.sh): a compile
     // ccache could not answer is real work that no cache can take off.
-    const log = readFileSync(join(tmpCache, 'builds', build.key, 'logs', 'build.log'), 'utf8');
+    const logFile = join(tmpCache, 'builds', build.key, 'logs', 'build.log');
+    const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     const misses = /^ccache: +Misses: +(\d+) \//m.exec(log)?.[1] ?? '?';
     add(
       `quiet incremental / cold: ${v.id}`,
