@@ -3,9 +3,9 @@
  * the same build done by hand in the same image (--cold), and every incremental build in the cache
  * against its cold base. Nothing runs on import.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { listCache } from '../builder/cache.js';
 import type { Manifest } from '../builder/glibc.js';
@@ -14,6 +14,13 @@ import { patchesFor } from '../matrix/expand.js';
 import { validateMatrix } from '../matrix/validate.js';
 import type { Results } from '../model/results.js';
 import { ROOT } from '../util/paths.js';
+import {
+  accountMisses,
+  type Dependencies,
+  missedSources,
+  parseDependencies,
+  patchedFiles,
+} from './bench-misses.js';
 import { add, cache, cli, DEFAULT_MATRIX, runCli, timed } from './bench-table.js';
 
 /** The harness's cold build time of 2.36 measured by --cold on a quiet machine, in ms (0: not measured). */
@@ -73,7 +80,8 @@ export async function coldRatio(): Promise<void> {
         's=$(date +%s%N); cd /w/build',
         '../src/configure --prefix=/opt/glibc --disable-werror --disable-profile --without-selinux >/dev/null',
         `make -j${jobs} >/dev/null 2>&1; make -j${jobs} install >/dev/null 2>&1`,
-        'e=$(date +%s%N); echo $(( (e - s) / 1000000 ))',
+        'e=$(date +%s%N); echo "@@ms $(( (e - s) / 1000000 ))"',
+        "cd /opt/glibc && find . -mindepth 1 ! -type d -printf '@@file %P\\n'",
       ]
         .filter((l) => ccache || l !== withCcache)
         .join('\n');
@@ -90,10 +98,30 @@ export async function coldRatio(): Promise<void> {
         '-c',
         plainScript(ccache),
       ]);
-      return Number(r.stdout.trim().split('\n').pop()) / 1000;
+      const lines = r.stdout.split('\n');
+      const ms = Number(lines.find((l) => l.startsWith('@@ms '))?.slice(5));
+      const files = lines.filter((l) => l.startsWith('@@file ')).map((l) => l.slice(7));
+      return { sec: ms / 1000, files };
     };
-    const plainSec = await plainBuild(false);
-    const plainCcacheSec = await plainBuild(true);
+    const plain = await plainBuild(false);
+    const plainSec = plain.sec;
+    const plainCcacheSec = (await plainBuild(true)).sec;
+    // The harness runs `make install` alone (images/glibc-build.sh), the plain build `make` and then
+    // `make install`, as glibc's INSTALL says: both must install the same files. The harness adds
+    // libgcc_s and its own .rseq-matrix/ folder.
+    const ours = Object.keys(manifest.files).filter(
+      (f) => f !== 'lib/libgcc_s.so.1' && !f.startsWith('.rseq-matrix/'),
+    );
+    const onlyOurs = ours.filter((f) => !plain.files.includes(f));
+    const onlyPlain = plain.files.filter((f) => !ours.includes(f));
+    add(
+      'installed files: harness (make install alone) vs plain (make, then make install)',
+      onlyOurs.length + onlyPlain.length === 0
+        ? `the same ${ours.length} files`
+        : `only the harness's: ${onlyOurs.slice(0, 5).join(' ') || 'none'} (${onlyOurs.length}); only plain's: ${onlyPlain.slice(0, 5).join(' ') || 'none'} (${onlyPlain.length})`,
+      'the same files',
+      onlyOurs.length + onlyPlain.length === 0 && ours.length > 0,
+    );
     const harnessBuildSec =
       (manifest.phases.configure ?? 0) / 1000 +
       (manifest.phases.make ?? 0) / 1000 +
@@ -132,7 +160,7 @@ export async function coldRatio(): Promise<void> {
       'information',
       null,
     );
-    await quietVariants(tmpCache, manifest.durationMs);
+    await quietVariants(tmpCache, manifest.durationMs, join(tmpCache, 'builds', key, 'tree', 'build'));
   } finally {
     rmSync(tmpCache, { recursive: true, force: true });
   }
@@ -147,7 +175,8 @@ const ABI_2019 = /^(libc-tls-abi|ldso-.*|v10)$/;
  * cold build: the incremental ratios of one run on a quiet machine. The cache's own incremental
  * builds (row 2) were often made two at a time.
  */
-async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
+async function quietVariants(tmpCache: string, coldMs: number, baseBuildDir: string): Promise<void> {
+  const deps = readDependencies(baseBuildDir);
   const file = join(ROOT, DEFAULT_MATRIX);
   const { doc } = validateMatrix(readFileSync(file, 'utf8'), file);
   const variants = doc.variants.filter((v) => patchesFor(doc, v.id, 'glibc-2.36').length > 0);
@@ -175,13 +204,42 @@ async function quietVariants(tmpCache: string, coldMs: number): Promise<void> {
     const logFile = join(tmpCache, 'builds', build.key, 'logs', 'build.log');
     const log = existsSync(logFile) ? readFileSync(logFile, 'utf8') : '';
     const misses = /^ccache: +Misses: +(\d+) \//m.exec(log)?.[1] ?? '?';
+    // Which misses the patches explain: compiles that read a file they change must miss.
+    const changed = patchesFor(doc, v.id, 'glibc-2.36').flatMap((p) =>
+      patchedFiles(readFileSync(join(ROOT, 'patches', p), 'utf8')),
+    );
+    const a = accountMisses(deps, changed, missedSources(log));
     add(
       `quiet incremental / cold: ${v.id}`,
       `${ratio.toFixed(3)} (${(build.durationMs / 1000).toFixed(0)} s vs ${(coldMs / 1000).toFixed(0)} s, ${build.compiledFiles ?? '?'} files compiled, ${misses} of them ccache misses)`,
       `<= ${target.toFixed(2)}`,
       ratio <= target,
     );
+    add(
+      `  ${v.id}: compiles that read a file its patches change (must miss) / misses they explain`,
+      `${a.mustMiss} / ${a.explained} of ${a.misses}${a.unexplained.length ? `; others: ${[...new Set(a.unexplained)].slice(0, 6).join(' ')}${a.unexplained.length > 6 ? ' ...' : ''}` : ''}`,
+      'information',
+      null,
+    );
   }
+}
+
+/** The dependency file of every object in a build tree (glibc's rules keep one `.d` beside each). */
+function readDependencies(buildDir: string): Dependencies[] {
+  if (!existsSync(buildDir)) return [];
+  const out: Dependencies[] = [];
+  for (const rel of readdirSync(buildDir, { recursive: true, encoding: 'utf8' })) {
+    if (!rel.endsWith('.d')) continue;
+    let text: string;
+    try {
+      text = readFileSync(join(buildDir, rel), 'utf8');
+    } catch {
+      continue; // a directory named *.d, or gone
+    }
+    const d = parseDependencies(text, dirname(rel) === '.' ? '' : dirname(rel));
+    if (d) out.push(d);
+  }
+  return out;
 }
 
 /** 2: every incremental build in the cache against its cold base. */
