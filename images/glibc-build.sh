@@ -51,16 +51,23 @@ if [ "$MODE" = cold ]; then
   mapfile -t args < /in/meta/configure.args
   (cd build && ../src/configure --prefix=/opt/glibc "${args[@]}")
 fi
-# `make install` alone builds and installs: every installed file depends on the built one (2.36:
-# Makerules:1021-1025 for libc.so, whose prerequisites run the subdir_lib pass; Makefile:96 for each
-# subdirectory's installs). A separate `make` first would walk every subdirectory once more (about
-# 18 s of 2.36 on 2 cores when nothing is left to do), and build only what nobody here uses: the
-# top-level `others` (testrun.sh, debugglibc.sh: Makefile:415). For a variant the copied tree is a
-# complete build, so the same command remakes what its patches touch. glibc's Makefile.in:8-13 runs
-# `install` with LC_ALL=C, so every compile of every build sees the same locale. One phase, named
-# make because the compiles happen in it.
-phase make
-make -C build -j"$MAKE_JOBS" install
+if [ "$MODE" = cold ]; then
+  # A cold tree needs `make` first: `make -j install` alone fails in 2.36, since math's install of the
+  # libm.so linker script needs mathvec/libmvec.so.1, which the later mathvec subdirectory builds
+  # ("No rule to make target", 2026-12-07).
+  phase make
+  make -C build -j"$MAKE_JOBS"
+  phase install
+  make -C build -j"$MAKE_JOBS" install
+else
+  # The copied tree is a complete build, so `make install` alone remakes what the patches touch:
+  # every installed file depends on the built one (2.36: Makerules:1021-1025 for libc.so, whose
+  # prerequisites run the subdir_lib pass; Makefile:96 for each subdirectory's installs). A
+  # separate `make` first walks every subdirectory once more (about 18 s of 2.36 on 2 cores when
+  # nothing is left to do). One phase, named make because the compiles happen in it.
+  phase make
+  make -C build -j"$MAKE_JOBS" install
+fi
 if [ -n "${CCACHE_DIR:-}" ]; then
   # bullseye's ccache (4.2) has no --show-log-stats: it prints the directory's totals instead.
   { ccache --show-log-stats 2>/dev/null || { echo "no per-build statistics in this ccache; the cache's totals:"; ccache --show-stats; }; } | sed 's/^/ccache: /' || true
