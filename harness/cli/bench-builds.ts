@@ -228,7 +228,9 @@ function readDependencies(buildDir: string): Dependencies[] {
   if (!existsSync(buildDir)) return [];
   const out: Dependencies[] = [];
   for (const rel of readdirSync(buildDir, { recursive: true, encoding: 'utf8' })) {
-    if (!rel.endsWith('.d')) continue;
+    // Objects' only (.o, .os, .oS, .op): the few generated headers' .d files name their inputs
+    // through make variables ($(..)), and no variant compiles them.
+    if (!/\.o[sSp]?\.d$/.test(rel)) continue;
     let text: string;
     try {
       text = readFileSync(join(buildDir, rel), 'utf8');
