@@ -42,12 +42,27 @@ export function parseDependencies(
     .filter((w) => w && w !== '\\');
   const source = files[0];
   if (!source) return undefined;
-  return { source, files: subdir === undefined ? files : files.map((f) => treePath(f, subdir, srcRoot)) };
+  if (subdir === undefined) return { source, files };
+  return {
+    source: withoutVariables(source, subdir, srcRoot),
+    files: files.map((f) => treePath(f, subdir, srcRoot)),
+  };
+}
+
+/**
+ * glibc's rules write the object directory and the source top in .d files as make variables; the
+ * compiler (and ccache's log) saw them as `/work/build/...` and `../`.
+ */
+function withoutVariables(seen: string, subdir: string, srcRoot: string): string {
+  return seen
+    .replace(/^\$\(common-objpfx\)/, `${posix.join(srcRoot, '..', 'build')}/`)
+    .replace(/^\$\(\.\.\)/, subdir ? '../' : '');
 }
 
 /** A path as the compiler saw it in `subdir`, as a path in the source tree (or absolute, outside it). */
 export function treePath(seen: string, subdir: string, srcRoot = '/work/src'): string {
-  const abs = posix.isAbsolute(seen) ? posix.normalize(seen) : posix.join(srcRoot, subdir, seen);
+  const plain = withoutVariables(seen, subdir, srcRoot);
+  const abs = posix.isAbsolute(plain) ? posix.normalize(plain) : posix.join(srcRoot, subdir, plain);
   return abs.startsWith(`${srcRoot}/`) ? abs.slice(srcRoot.length + 1) : abs;
 }
 
@@ -60,6 +75,12 @@ export interface MissAccount {
   explained: number;
   /** The other misses' sources, in the order they were logged. */
   unexplained: string[];
+  /**
+   * The generated header (in the object directory) that most of the other misses read, and how many
+   * of them do: a header the build regenerates with new text (first-versions.h, when a variant adds
+   * symbols to a version map) is a real change the patches themselves do not show.
+   */
+  generated?: { header: string; readers: number };
 }
 
 /**
@@ -88,7 +109,34 @@ export function accountMisses(
     if (explainedSources.has(s) || changed.some((c) => s === c || s.endsWith(`/${c}`))) explained++;
     else unexplained.push(s);
   }
-  return { mustMiss, misses: missed.length, explained, unexplained };
+  // For each generated header, which sources of the other misses have a compile that reads it, and
+  // how many compiles of the whole tree read it.
+  const readersOf = new Map<string, Set<string>>();
+  const treeReaders = new Map<string, number>();
+  const others = new Set(unexplained);
+  for (const d of deps)
+    for (const f of d.files) {
+      if (!posix.isAbsolute(f) || !f.endsWith('.h') || f.startsWith('/usr/')) continue;
+      treeReaders.set(f, (treeReaders.get(f) ?? 0) + 1);
+      if (!others.has(d.source)) continue;
+      const r = readersOf.get(f) ?? new Set<string>();
+      r.add(d.source);
+      readersOf.set(f, r);
+    }
+  // The most specific header most misses share: among the most read, the fewest readers in the tree.
+  const inTree = (h: string) => treeReaders.get(h) ?? 0;
+  let generated: MissAccount['generated'];
+  let best = { n: 0, tree: Number.POSITIVE_INFINITY };
+  for (const [header, r] of readersOf) {
+    const n = unexplained.filter((s) => r.has(s)).length;
+    if (n < best.n) continue;
+    const tree = inTree(header);
+    if (n > best.n || tree < best.tree) {
+      best = { n, tree };
+      generated = { header, readers: n };
+    }
+  }
+  return { mustMiss, misses: missed.length, explained, unexplained, ...(generated ? { generated } : {}) };
 }
 
 /** The sources a build log names as ccache misses (images/glibc-build.sh's `ccache-miss:` lines). */

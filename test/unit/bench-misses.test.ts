@@ -65,6 +65,17 @@ t.test('treePath resolves what the compiler saw in a subdirectory to a source-tr
   );
   const d = parseDependencies('x.o: x.c ../include/rseq.h\n', 'misc');
   t.same(d, { source: 'x.c', files: ['misc/x.c', 'include/rseq.h'] });
+  // glibc writes the object directory and the source top as make variables.
+  const g = parseDependencies(
+    '$(common-objpfx)math/s_ldexp.o: $(common-objpfx)math/s_ldexp.c \\\n $(common-objpfx)first-versions.h ../include/math.h\n',
+    'math',
+  );
+  t.same(g, {
+    source: '/work/build/math/s_ldexp.c',
+    files: ['/work/build/math/s_ldexp.c', '/work/build/first-versions.h', 'include/math.h'],
+  });
+  t.equal(treePath('$(..)include/stdc-predef.h', ''), 'include/stdc-predef.h');
+  t.equal(treePath('$(..)include/stdc-predef.h', 'csu'), 'include/stdc-predef.h');
 });
 
 t.test('accountMisses: must-miss compiles, explained misses and the rest', async (t) => {
@@ -89,6 +100,15 @@ t.test('accountMisses: must-miss compiles, explained misses and the rest', async
     'ccache-miss: malloc.c',
   ].join('\n');
   const a = accountMisses(deps, changed, missedSources(log));
-  t.same(a, { mustMiss: 2, misses: 4, explained: 2, unexplained: ['init-first.c', 'malloc.c'] });
+  t.same(a, {
+    mustMiss: 2,
+    misses: 4,
+    explained: 2,
+    unexplained: ['init-first.c', 'malloc.c'],
+    generated: { header: '/work/build/abi-versions.h', readers: 1 },
+  });
+  const b = accountMisses(deps, [...changed, '/work/build/abi-versions.h'], missedSources(log));
+  t.same(b.unexplained, ['malloc.c']);
+  t.equal(b.mustMiss, 3);
   t.same(accountMisses(deps, [], []), { mustMiss: 0, misses: 0, explained: 0, unexplained: [] });
 });
