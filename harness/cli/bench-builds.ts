@@ -240,8 +240,7 @@ function readDependencies(buildDir: string): Dependencies[] {
   if (!existsSync(buildDir)) return [];
   const out: Dependencies[] = [];
   for (const rel of readdirSync(buildDir, { recursive: true, encoding: 'utf8' })) {
-    // Objects' only (.o, .os, .oS, .op): the few generated headers' .d files name their inputs
-    // through make variables ($(..)), and no variant compiles them.
+    // Objects' only (.o, .os, .oS, .op): the other .d files are generated headers', not compiles.
     if (!/\.o[sSp]?\.d$/.test(rel)) continue;
     let text: string;
     try {

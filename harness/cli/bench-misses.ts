@@ -17,7 +17,7 @@ export function patchedFiles(diff: string): string[] {
 export interface Dependencies {
   /** As the compiler was given it (relative to the subdirectory), as ccache's log names it. */
   source: string;
-  /** As the compiler saw them: relative to the source subdirectory, or absolute. */
+  /** Source-tree paths (`nptl/pthread_create.c`) when read with a subdirectory; absolute outside the tree. */
   files: string[];
 }
 
