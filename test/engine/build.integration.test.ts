@@ -3,13 +3,14 @@
  * Cold builds take minutes: every test here shares the default cache, so only the first pays.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { runCli } from '../helpers/cli.js';
+import { ccacheHits, coldTwin, readManifest } from '../helpers/cold-twin.js';
 import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rm-build-'));
@@ -119,12 +120,8 @@ t.test(
     const base = builds.find((b) => b.variant === 'upstream');
     t.equal(banner?.mode, 'incremental');
     t.ok((banner?.compiledFiles ?? 99999) < 50, `the patch recompiled ${banner?.compiledFiles} files`);
-    const manifest = (key: string | undefined, dir = cache) =>
-      JSON.parse(readFileSync(join(dir, 'builds', key ?? '', 'manifest.json'), 'utf8')) as {
-        durationMs: number;
-      };
-    const incMs = manifest(banner?.key).durationMs;
-    const coldMs = manifest(base?.key).durationMs;
+    const incMs = readManifest(cache, banner?.key).durationMs;
+    const coldMs = readManifest(cache, base?.key).durationMs;
     t.comment(
       `incremental build ${(incMs / 1000).toFixed(0)} s beside the cold build of its base ${(coldMs / 1000).toFixed(0)} s`,
     );
@@ -135,40 +132,23 @@ t.test(
       'the patch is in the installed libc',
     );
     // The same key built cold, from the tarball, in a cache of its own with the ccache directory copied.
-    const cold = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
-    // A copy of the ccache directory with its counters reset, so that its statistics are this build's.
-    cpSync(join(cache, 'ccache'), join(cold, 'ccache'), { recursive: true });
-    for (const f of readdirSync(join(cold, 'ccache'), { recursive: true }) as string[])
-      if (/(^|\/)stats$/.test(f)) rmSync(join(cold, 'ccache', f));
-    const c = await run([
-      file,
-      '--out',
-      join(tmp, 'one-file-cold'),
-      '--cache',
-      cold,
-      '--no-incremental',
-      '--filter',
-      'variant=banner',
-    ]);
+    const c = await coldTwin({
+      matrix: file,
+      variant: 'banner',
+      cache,
+      key: banner?.key,
+      out: join(tmp, 'one-file-cold'),
+      timeout: 2 * HOUR,
+    });
     t.equal(c.exitCode, 0, c.stderr.slice(-2000));
-    const coldBuild = c.results?.builds[0];
-    t.equal(coldBuild?.key, banner?.key, 'same key');
-    t.equal(coldBuild?.mode, 'cold');
-    const a = JSON.parse(
-      readFileSync(join(cache, 'builds', banner?.key ?? '', 'manifest.json'), 'utf8'),
-    ).files;
-    const z = JSON.parse(
-      readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'manifest.json'), 'utf8'),
-    ).files;
-    const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
-    t.same(differ, [], 'every installed file has the same content');
+    t.equal(c.build?.key, banner?.key, 'same key');
+    t.equal(c.build?.mode, 'cold');
+    t.same(c.differ, [], 'every installed file has the same content');
     // ccache's own count, printed by the build script: the cold build's objects came from hits.
-    const log = readFileSync(join(cold, 'builds', coldBuild?.key ?? '', 'logs', 'build.log'), 'utf8');
-    const hits = /ccache:\s+Hits:\s+(\d+) \/\s*(\d+)/.exec(log);
+    const hits = ccacheHits(c.log);
     t.ok(hits, 'the build log has ccache statistics');
-    t.comment(`cold build from the shared ccache: ${hits?.[1]} hits of ${hits?.[2]} cacheable calls`);
-    t.ok(Number(hits?.[1]) > Number(hits?.[2]) * 0.8, 'most objects of the cold build are ccache hits');
-    rmSync(cold, { recursive: true, force: true });
+    t.comment(`cold build from the shared ccache: ${hits?.hits} hits of ${hits?.calls} cacheable calls`);
+    t.ok((hits?.hits ?? 0) > (hits?.calls ?? 0) * 0.8, 'most objects of the cold build are ccache hits');
   },
 );
 
