@@ -21,7 +21,9 @@
  *      build plus its probes (a 1-patch review's patch step alone; target <= 4 x)     [--review]
  *
  * Prints a table and writes reports/bench.json; the phases and figures are compared with the previous
- * reports/bench.json, and each more than 25 % slower is named. Options: --cold, --review, --kernels, --no-warm, --no-figures,
+ * reports/bench.json, and each more than 25 % slower is named. Options: --cold (with --repeat N: N pairs of
+ * harness and plain cold builds, judged on the median ratio; --no-variants: without the variants built
+ * on the cold build), --review, --kernels, --no-warm, --no-figures,
  * --matrix FILE and --filter EXPR (the run broken into phases; default the whole default matrix).
  *
  * This file holds the warm figures (3, 4, 5) and main; the table and the helpers they share are
@@ -184,6 +186,13 @@ async function main(): Promise<void> {
   // The breakdown's run: the default matrix unless told (e.g. what the cache already holds).
   const matrix = option(argv, '--matrix') ?? DEFAULT_MATRIX;
   const filter = option(argv, '--filter');
+  // How many harness/plain pairs of cold builds --cold times (the judged ratio is their median).
+  const repeatText = option(argv, '--repeat') ?? '1';
+  const repeat = Number(repeatText);
+  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 9) {
+    process.stderr.write(`bench: --repeat: expected a whole number from 1 to 9, got ${repeatText}\n`);
+    process.exit(2);
+  }
   const benchFile = join(ROOT, 'reports', 'bench.json');
   let previous: { at?: string; breakdown?: SavedBreakdown; figures?: typeof figures } | undefined;
   try {
@@ -196,7 +205,7 @@ async function main(): Promise<void> {
     process.stderr.write(
       `bench: warning: ${before.glibcBuilds} glibc build(s) running: the figures share the machine\n`,
     );
-  if (args.has('--cold')) await coldRatio();
+  if (args.has('--cold')) await coldRatio(repeat, !args.has('--no-variants'));
   if (args.has('--review')) await reviewRatio();
   if (args.has('--kernels')) await kernelFigures();
   await incrementalRatios();
