@@ -21,34 +21,20 @@ import {
   parseDependencies,
   patchedFiles,
 } from './bench-misses.js';
-import { add, cache, cli, DEFAULT_MATRIX, median, runCli, timed } from './bench-table.js';
+import { add, cache, DEFAULT_MATRIX, median, runCli } from './bench-table.js';
 
 /** The harness's cold build time of 2.36 measured by --cold on a quiet machine, in ms (0: not measured). */
 let quietColdMs = 0;
 
 /** One cold build of pristine 2.36 through the harness, in `cacheDir` (empty). */
 async function harnessCold(cacheDir: string) {
-  const [r, wholeSec] = await timed(() =>
-    execa(
-      'node',
-      [
-        cli,
-        'run',
-        join(ROOT, 'matrices/pristine-2.36.yaml'),
-        '--cache',
-        cacheDir,
-        '--out',
-        join(cacheDir, 'out'),
-        '--filter',
-        'link=shared,scenario=default,stage=main',
-        '--json',
-      ],
-      { reject: false },
-    ),
-  );
-  const out = JSON.parse(r.stdout || '{}') as { results?: string };
-  const results = JSON.parse(readFileSync(out.results ?? '', 'utf8')) as Results;
-  const key = results.builds[0]?.key ?? '';
+  const run = await runCli(join(ROOT, 'matrices/pristine-2.36.yaml'), [
+    '--cache',
+    cacheDir,
+    '--filter',
+    'link=shared,scenario=default,stage=main',
+  ]);
+  const key = run.results.builds[0]?.key ?? '';
   const manifest = JSON.parse(
     readFileSync(join(cacheDir, 'builds', key, 'manifest.json'), 'utf8'),
   ) as Manifest;
@@ -56,7 +42,7 @@ async function harnessCold(cacheDir: string) {
   // glibc's own tests the matrix asks for, or copying the result into the cache).
   const phasesSec =
     ((manifest.phases.configure ?? 0) + (manifest.phases.make ?? 0) + (manifest.phases.install ?? 0)) / 1000;
-  return { wholeSec, buildSec: manifest.durationMs / 1000, phasesSec, key, manifest };
+  return { wholeSec: run.sec, buildSec: manifest.durationMs / 1000, phasesSec, key, manifest };
 }
 
 /** "median (min-max, n)" of a few figures. */
@@ -153,46 +139,13 @@ export async function coldRatio(repeat = 1, variants = true): Promise<void> {
       onlyOurs.length + onlyPlain.length === 0 && ours.length > 0,
     );
     const col = (f: (p: (typeof pairs)[number]) => number) => pairs.map(f);
-    add(
-      'cold build, harness (whole run incl. fetch, unpack, checksums, probes)',
-      spread(
-        col((p) => p.harness.wholeSec),
-        0,
-        ' s',
-      ),
-      'information',
-      null,
-    );
-    add(
-      'cold build, harness build (with unpack, patches, glibc tests, copy)',
-      spread(
-        col((p) => p.harness.buildSec),
-        0,
-        ' s',
-      ),
-      'information',
-      null,
-    );
-    add(
-      'cold build, harness configure+make+install',
-      spread(
-        col((p) => p.harness.phasesSec),
-        0,
-        ' s',
-      ),
-      'information',
-      null,
-    );
-    add(
-      'cold build, plain configure+make+install',
-      spread(
-        col((p) => p.plainSec),
-        0,
-        ' s',
-      ),
-      'information',
-      null,
-    );
+    const times: [string, (p: (typeof pairs)[number]) => number][] = [
+      ['cold build, harness (whole run incl. fetch, unpack, checksums, probes)', (p) => p.harness.wholeSec],
+      ['cold build, harness build (with unpack, patches, glibc tests, copy)', (p) => p.harness.buildSec],
+      ['cold build, harness configure+make+install', (p) => p.harness.phasesSec],
+      ['cold build, plain configure+make+install', (p) => p.plainSec],
+    ];
+    for (const [label, f] of times) add(label, spread(col(f), 0, ' s'), 'information', null);
     add(
       'cold build, plain through an empty ccache (as the harness sets it up)',
       `${plainCcacheSec.toFixed(0)} s`,
