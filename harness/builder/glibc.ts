@@ -38,9 +38,11 @@ import {
   BUILD_PATHS,
   BUILD_SCRIPT_FILE,
   CCACHE_ENV,
+  type CcachePolicy,
   classifyLine,
   PATCH_FAILED_EXIT,
   type Phase,
+  usesCcache,
 } from './recipe.js';
 
 let scriptText: string | undefined;
@@ -78,8 +80,11 @@ export interface GlibcBuildContext {
   verify?: boolean;
   /** false: build every variant cold, from the tarball (to check that incremental builds are equal). */
   incremental?: boolean;
-  /** Compile through ccache, whose files live in CACHE/ccache (not part of the build key: same result). */
-  ccache?: boolean;
+  /**
+   * Which builds compile through ccache, whose files live in CACHE/ccache (not part of the build key:
+   * same result): see CcachePolicy. Default: incremental builds only.
+   */
+  ccache?: CcachePolicy;
   progress?: BuildProgress;
   /** glibc tests to run from the variant's build tree (e.g. misc/tst-rseq). */
   glibcTests: string[];
@@ -266,7 +271,7 @@ async function runBuild(
       mode,
     );
     if (expected) ctx.progress?.({ build: label, expected });
-    const useCcache = ctx.ccache !== false;
+    const useCcache = usesCcache(ctx.ccache ?? 'incremental', mode);
     if (useCcache) await mkdir(cachePath(ctx.cacheDir, 'ccache'), { recursive: true });
     // A build that starts alone gets every core; one that starts beside others gets what is left.
     const makeJobs = Math.max(1, ctx.cores - coresInUse);

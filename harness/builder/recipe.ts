@@ -31,6 +31,28 @@ export const BUILD_PATHS = {
 export const PATCH_FAILED_EXIT = 10;
 
 /**
+ * Which builds compile through ccache (`run --ccache <when>`; `--no-ccache` is `off`):
+ * - incremental (the default): builds that start from a copy of their base's tree. Their compiles are
+ *   what a later build of the matrix asks for again (the 2019-ABI variants recompile the same 801
+ *   `first-versions.h` readers; a build of the same key again after `cache gc`).
+ * - all: cold builds too. A cold build's objects are read back only when the same source is built cold
+ *   again with the same configuration and compiler (a harness change that changes every build key, a
+ *   cold twin in the tests); storing them costs every cold build: 7,553 ccache misses in 2.36, measured
+ *   at 1.04-1.14 x a plain build on 2 cores (median 1.087 of three pairs, 2026-12-07), above the
+ *   harness's target of 1.05. No variant of the matrices read a cold build's objects back: each 2019-ABI
+ *   variant's first build missed on every compile, all of them explained by its changed headers.
+ * - off: nothing.
+ */
+export type CcachePolicy = 'incremental' | 'all' | 'off';
+
+export const CCACHE_POLICIES: readonly CcachePolicy[] = ['incremental', 'all', 'off'];
+
+/** Whether a build of `mode` compiles through ccache under `policy`. */
+export function usesCcache(policy: CcachePolicy, mode: 'cold' | 'incremental'): boolean {
+  return policy === 'all' || (policy === 'incremental' && mode === 'incremental');
+}
+
+/**
  * How every compile through ccache is cached: the build container's environment (images/glibc-build.sh
  * puts /usr/lib/ccache first in PATH when USE_CCACHE=1), the same for `bench --cold`'s plain build.
  * Not part of a build key: each setting changes how objects are found, never what they are.

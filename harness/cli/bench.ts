@@ -2,8 +2,8 @@
  * `npm run bench`: the speed and size targets, measured (never asserted by a test).
  *
  *   1. cold build of one key through the harness / a plain `configure && make -jN && make install` of
- *      the same tree in the same image (target <= 1.05), and that ratio split by a third build, the
- *      plain one through an empty ccache: ccache's own cost and the harness's beyond it; then every
+ *      the same tree in the same image (target <= 1.05), and a third build, the plain one through an
+ *      empty ccache: what `--ccache all` would cost a cold build (information); then every
  *      2.36 variant built incrementally, one at a time, on that cold build (target <= 0.15; 2019-ABI
  *      variants <= 0.30)                                           [--cold; about an hour]
  *   2. incremental variant / its cold base build, from the cache's manifests (judged without --cold)

@@ -11,6 +11,7 @@ import { execa } from 'execa';
 import type { BuildProgress } from '../builder/glibc.js';
 import { resolveKernel } from '../builder/kernels.js';
 import type { PrepareContext } from '../builder/prepare.js';
+import type { CcachePolicy } from '../builder/recipe.js';
 import { SourceError } from '../builder/sources.js';
 import { ContainerSession, removeStaleContainers } from '../docker/containers.js';
 import { connectEngine, type Engine, engineAnswers } from '../docker/engine.js';
@@ -50,8 +51,8 @@ export interface RunOptions {
   /** Check cached builds by sha256, not only by size and mtime (`--verify`). */
   verify?: boolean;
   incremental?: boolean;
-  /** Compile through ccache (CACHE/ccache): default on. */
-  ccache?: boolean;
+  /** Which builds compile through ccache (CACHE/ccache): default incremental builds (CcachePolicy). */
+  ccache?: CcachePolicy;
   progress?: BuildProgress;
   /** --shard: run only this slice of the selected cells' build groups (harness/results/merge.ts). */
   shard?: Shard;
@@ -337,7 +338,7 @@ async function runStoppable(opts: RunOptions, stop: RunStop): Promise<RunOutcome
       rebuild: opts.rebuild ?? false,
       incremental: opts.incremental ?? true,
       verify: opts.verify ?? false,
-      ccache: opts.ccache ?? true,
+      ccache: opts.ccache ?? 'incremental',
       ...(opts.progress ? { progress: opts.progress } : {}),
       glibcTests: matrix.doc.options?.glibcTests ?? [],
     };

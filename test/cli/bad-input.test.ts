@@ -100,6 +100,11 @@ t.test('a bad --filter and a bad --shard', async (t) => {
     await rseqMatrix(['run', 'matrices/stock.yaml', '--no-setup', '--shard', '0/2']),
     '--shard: "0/2": K must be from 1 to 2',
   );
+  oneLine(
+    t,
+    await rseqMatrix(['run', 'matrices/stock.yaml', '--no-setup', '--ccache', 'cold']),
+    '--ccache: "cold" is not one of incremental, all, off',
+  );
 });
 
 t.test('bad input to run exits 2 with one line; no engine needed', async (t) => {

@@ -10,7 +10,7 @@ import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { runCli } from '../helpers/cli.js';
-import { ccacheHits, coldTwin, readManifest } from '../helpers/cold-twin.js';
+import { ccacheHits, incrementalTwin, readManifest } from '../helpers/cold-twin.js';
 import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rm-build-'));
@@ -104,13 +104,13 @@ t.test(
   },
 );
 
-// Two equalities in one build: the incremental build (its objects made by the compiler: the base's on
-// ccache misses, the patched files anew) against the same key built cold from the tarball in a cache
-// of its own holding a copy of the ccache directory, so that nearly every object there comes from a ccache
-// hit. Equal installed files mean an incremental build equals a cold one, and ccache's objects equal
-// the compiler's. (A cold build without ccache costs a quarter of an hour more on 2 cores.)
+// A result built with ccache equals one built without it. The variant's build here (incremental:
+// ccache compiles it, each compile a miss the first time) against the same key built incrementally
+// again on a copy of its base's entry, once with a copy of the ccache directory (its compiles are then
+// ccache hits) and once with ccache off. (That an incremental build equals a cold one is the nightly
+// suite's check, test/nightly/abi-variant-equality.test.ts: a cold build costs minutes more.)
 t.test(
-  'a one-file patch builds incrementally and equals a cold build of the same key from ccache hits',
+  'a one-file patch builds incrementally; built again from ccache hits and without ccache, it installs the same files',
   async (t) => {
     const file = matrix('one-file', { upstream: [], banner: ['test/one-file-banner.patch'] });
     const inc = await run([file, '--out', join(tmp, 'one-file')]);
@@ -131,24 +131,42 @@ t.test(
       libc.includes('Patched by the rseq-matrix incremental build test.'),
       'the patch is in the installed libc',
     );
-    // The same key built cold, from the tarball, in a cache of its own with the ccache directory copied.
-    const c = await coldTwin({
-      matrix: file,
-      variant: 'banner',
-      cache,
-      key: banner?.key,
-      out: join(tmp, 'one-file-cold'),
-      timeout: 2 * HOUR,
-    });
-    t.equal(c.exitCode, 0, c.stderr.slice(-2000));
-    t.equal(c.build?.key, banner?.key, 'same key');
-    t.equal(c.build?.mode, 'cold');
-    t.same(c.differ, [], 'every installed file has the same content');
-    // ccache's own count, printed by the build script: the cold build's objects came from hits.
-    const hits = ccacheHits(c.log);
-    t.ok(hits, 'the build log has ccache statistics');
-    t.comment(`cold build from the shared ccache: ${hits?.hits} hits of ${hits?.calls} cacheable calls`);
-    t.ok((hits?.hits ?? 0) > (hits?.calls ?? 0) * 0.8, 'most objects of the cold build are ccache hits');
+    const baseLog = readFileSync(join(cache, 'builds', base?.key ?? '', 'logs', 'build.log'), 'utf8');
+    const incLog = readFileSync(join(cache, 'builds', banner?.key ?? '', 'logs', 'build.log'), 'utf8');
+    t.ok(
+      base?.cached || /^ccache: off$/m.test(baseLog),
+      'the cold build of the base compiled without ccache (the default: incremental builds only)',
+    );
+    t.match(incLog, /^ccache: on /m, 'the incremental build compiled through ccache');
+
+    const twin = (ccache: boolean) =>
+      incrementalTwin({
+        matrix: file,
+        variant: 'banner',
+        cache,
+        key: banner?.key,
+        baseKey: base?.key,
+        ccache,
+        out: join(tmp, ccache ? 'one-file-hits' : 'one-file-no-ccache'),
+        timeout: HOUR,
+      });
+    const hits = await twin(true);
+    t.equal(hits.exitCode, 0, hits.stderr.slice(-2000));
+    t.equal(hits.build?.key, banner?.key, 'same key');
+    t.equal(hits.build?.mode, 'incremental');
+    t.same(hits.differ, [], 'built from ccache hits: every installed file has the same content');
+    // ccache's own count, printed by the build script: the twin's objects came from hits.
+    const stats = ccacheHits(hits.log);
+    t.ok(stats, 'the build log has ccache statistics');
+    t.comment(`the twin from the copied ccache: ${stats?.hits} hits of ${stats?.calls} cacheable calls`);
+    t.ok((stats?.calls ?? 0) > 0, 'the twin compiled through ccache');
+    t.equal(stats?.hits, stats?.calls, 'every compile of the twin was a ccache hit');
+
+    const plain = await twin(false);
+    t.equal(plain.exitCode, 0, plain.stderr.slice(-2000));
+    t.equal(plain.build?.key, banner?.key, 'same key');
+    t.match(plain.log, /^ccache: off$/m, 'the second twin compiled without ccache');
+    t.same(plain.differ, [], 'built without ccache: every installed file has the same content');
   },
 );
 

@@ -67,7 +67,7 @@ const build = await prepareBuild(
     cores: availableParallelism(),
     rebuild: false,
     incremental: true,
-    ccache: true,
+    ccache: 'incremental',
     glibcTests: matrix.doc.options?.glibcTests ?? [],
   },
   entry,

@@ -1,10 +1,15 @@
 /**
- * The equality check of incremental builds: a build key already in a cache, built again cold from the
- * tarball in a cache of its own that holds a copy of the first cache's ccache directory (so nearly every
- * object comes from a ccache hit, and the rebuild costs minutes, not a quarter of an hour). Equal
- * installed files mean the incremental build equals a cold one and ccache's objects equal the compiler's.
+ * The equality checks of builds: a build key already in a cache, built again in a fresh cache of its
+ * own, and every installed file compared. Two kinds:
+ * - coldTwin: the same key built cold from the tarball (no ccache: the harness compiles cold builds
+ *   directly), so an incremental build is checked against a cold one. Costs a cold build.
+ * - incrementalTwin: the same key built incrementally again on a copy of its base's cache entry, with
+ *   a copy of the first cache's ccache directory (the variant's compiles are then ccache hits) or with
+ *   ccache off (they are the compiler's): a result built with ccache against one built without it.
+ *   Costs about an incremental build.
  */
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BuildResult, Results } from '../../harness/model/results.js';
@@ -20,64 +25,97 @@ export function readManifest(cache: string, key: string | undefined): BuildManif
   return JSON.parse(readFileSync(join(cache, 'builds', key ?? '', 'manifest.json'), 'utf8'));
 }
 
-export interface ColdTwin {
+export interface Twin {
   exitCode: number | undefined;
   stderr: string;
-  /** The cold build's record in its run's results. */
+  /** The twin build's record in its run's results. */
   build: BuildResult | undefined;
   /** Installed files whose content differs between the two builds (or that only one has). */
   differ: string[];
-  /** The cold build's log (images/glibc-build.sh's output, ccache's statistics at its end). */
+  /** The twin build's log (images/glibc-build.sh's output, ccache's statistics at its end). */
   log: string;
 }
 
-/**
- * Builds `variant` of `matrix` cold in a fresh cache seeded with `cache`'s ccache (its counters reset,
- * so its statistics are this build's), compares its installed files with the build of key `key` in
- * `cache`, and removes the fresh cache.
- */
-export async function coldTwin(o: {
+interface TwinOptions {
   matrix: string;
   variant: string;
+  /** The cache that holds build `key`. */
   cache: string;
   key: string | undefined;
   out: string;
   timeout: number;
-}): Promise<ColdTwin> {
-  const cold = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
+}
+
+/** Runs `variant` of `matrix` in the fresh cache `fresh` with `extra` arguments and compares it with `o.key`. */
+async function twin(o: TwinOptions, fresh: string, extra: string[]): Promise<Twin> {
+  // The source tarballs too: the twin needs no download.
+  cpSync(join(o.cache, 'sources'), join(fresh, 'sources'), { recursive: true });
+  const r = await runCli(
+    [
+      'run',
+      o.matrix,
+      '--out',
+      o.out,
+      '--cache',
+      fresh,
+      '--filter',
+      `variant=${o.variant}`,
+      '--json',
+      ...extra,
+    ],
+    { timeout: o.timeout, all: false },
+  );
+  const summary = r.stdout ? JSON.parse(r.stdout) : {};
+  const results = summary.results
+    ? (JSON.parse(readFileSync(summary.results, 'utf8')) as Results)
+    : undefined;
+  const build = results?.builds.find((b) => b.variant === o.variant);
+  if (!build?.key || build.status !== 'ok')
+    return { exitCode: r.exitCode, stderr: r.stderr, build, differ: ['(no twin build)'], log: '' };
+  const a = readManifest(o.cache, o.key).files;
+  const z = readManifest(fresh, build.key).files;
+  const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
+  const log = readFileSync(join(fresh, 'builds', build.key, 'logs', 'build.log'), 'utf8');
+  return { exitCode: r.exitCode, stderr: r.stderr, build, differ, log };
+}
+
+/** Builds `variant` of `matrix` cold in a fresh cache and compares it with build `key` of `cache`. */
+export async function coldTwin(o: TwinOptions): Promise<Twin> {
+  const fresh = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
   try {
-    cpSync(join(o.cache, 'ccache'), join(cold, 'ccache'), { recursive: true });
-    for (const f of readdirSync(join(cold, 'ccache'), { recursive: true }) as string[])
-      if (/(^|\/)stats$/.test(f)) rmSync(join(cold, 'ccache', f));
-    const r = await runCli(
-      [
-        'run',
-        o.matrix,
-        '--out',
-        o.out,
-        '--cache',
-        cold,
-        '--no-incremental',
-        '--filter',
-        `variant=${o.variant}`,
-        '--json',
-      ],
-      { timeout: o.timeout, all: false },
-    );
-    const summary = r.stdout ? JSON.parse(r.stdout) : {};
-    const results = summary.results
-      ? (JSON.parse(readFileSync(summary.results, 'utf8')) as Results)
-      : undefined;
-    const build = results?.builds.find((b) => b.variant === o.variant);
-    if (!build?.key || build.status !== 'ok')
-      return { exitCode: r.exitCode, stderr: r.stderr, build, differ: ['(no cold build)'], log: '' };
-    const a = readManifest(o.cache, o.key).files;
-    const z = readManifest(cold, build.key).files;
-    const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
-    const log = readFileSync(join(cold, 'builds', build.key, 'logs', 'build.log'), 'utf8');
-    return { exitCode: r.exitCode, stderr: r.stderr, build, differ, log };
+    return await twin(o, fresh, ['--no-incremental']);
   } finally {
-    rmSync(cold, { recursive: true, force: true });
+    rmSync(fresh, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Builds `variant` of `matrix` incrementally again, in a fresh cache that holds a copy of its base's
+ * entry (build `baseKey` of `cache`, with its trees) and, when `ccache` is true, a copy of `cache`'s
+ * ccache directory with its counters reset (so its statistics are this build's); with `ccache` false
+ * the twin compiles without ccache. Compares it with build `key` of `cache`.
+ */
+export async function incrementalTwin(
+  o: TwinOptions & { baseKey: string | undefined; ccache: boolean },
+): Promise<Twin> {
+  const fresh = mkdtempSync(join(tmpdir(), 'rm-twin-cache-'));
+  try {
+    // cp(1): the tree's 40,000 files in seconds, their times kept (make reads them).
+    mkdirSync(join(fresh, 'builds'));
+    execFileSync('cp', [
+      '-a',
+      '--reflink=auto',
+      join(o.cache, 'builds', o.baseKey ?? ''),
+      join(fresh, 'builds'),
+    ]);
+    if (o.ccache) {
+      cpSync(join(o.cache, 'ccache'), join(fresh, 'ccache'), { recursive: true });
+      for (const f of readdirSync(join(fresh, 'ccache'), { recursive: true }) as string[])
+        if (/(^|\/)stats$/.test(f)) rmSync(join(fresh, 'ccache', f));
+    }
+    return await twin(o, fresh, o.ccache ? [] : ['--no-ccache']);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
   }
 }
 

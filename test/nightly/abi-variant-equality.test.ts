@@ -2,8 +2,8 @@
  * The build tweak of images/glibc-build.sh changes no installed byte. A 2019-ABI variant (libc-tls-abi:
  * it changes Versions files, so glibc's rules regenerate abi-versions.h) built incrementally, where the
  * tweak keeps abi-versions.h's old mtime and make recompiles only what really changed, installs the same
- * files as the same key built cold from the tarball (from ccache hits, in a cache of its own). Costs
- * about a cold build of 2.36 on an empty cache (the base), a few minutes on a warm one.
+ * files as the same key built cold from the tarball, in a cache of its own (a cold build compiles
+ * without ccache). Costs a cold build of 2.36, two on an empty cache (the base and the twin).
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
