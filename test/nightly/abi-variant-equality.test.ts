@@ -12,7 +12,7 @@ import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { runCli } from '../helpers/cli.js';
-import { coldTwin } from '../helpers/cold-twin.js';
+import { coldTwin } from '../helpers/twins.js';
 import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';
 import { pinnedMatrix } from '../helpers/pins.js';
 
