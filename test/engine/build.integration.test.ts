@@ -10,8 +10,8 @@ import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { runCli } from '../helpers/cli.js';
-import { ccacheHits, incrementalTwin, readManifest } from '../helpers/twins.js';
 import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';
+import { ccacheHits, incrementalTwin, readManifest } from '../helpers/twins.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'rm-build-'));
 const cache = defaultCacheDir();

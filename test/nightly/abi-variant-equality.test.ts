@@ -12,9 +12,9 @@ import t from 'tap';
 import type { Results } from '../../harness/model/results.js';
 import { defaultCacheDir } from '../../harness/util/paths.js';
 import { runCli } from '../helpers/cli.js';
-import { coldTwin } from '../helpers/twins.js';
 import { glibc236, RSEQ_GLIBC_TESTS, writeMatrix } from '../helpers/matrix.js';
 import { pinnedMatrix } from '../helpers/pins.js';
+import { coldTwin } from '../helpers/twins.js';
 
 const HOUR = 3_600_000;
 const PATCH = '2.36/libc-tls-abi/0001-tls-rseq-abi-in-libc.patch';
