@@ -69,9 +69,10 @@ export function usesCcache(policy: CcachePolicy, mode: 'cold' | 'incremental'): 
  * - CCACHE_SLOPPINESS=locale: ccache hashes LANG and the LC_* variables (they translate diagnostics),
  *   and glibc's top-level Makefile runs `make install` with LC_ALL=C but `make` without it
  *   (Makefile.in:8-13). A cold build compiles in its `make`, an incremental one in its `make install`
- *   (images/glibc-build.sh), so without this no object of a cold build could be a hit for a variant:
- *   the first 2019-ABI variant recompiled its 2,852 files as misses (323 s against 102-107 s for the
- *   next ones, 2026-12-07). The build log lists each build's misses (`ccache-miss:` lines).
+ *   (images/glibc-build.sh), so without this no object of a cold build made with `--ccache all` could
+ *   be a hit for a variant: the first 2019-ABI variant recompiled its 2,852 files as misses (323 s
+ *   against 102-107 s for the next ones, 2026-12-07, when cold builds stored their objects). The build
+ *   log lists each build's misses (`ccache-miss:` lines).
  */
 export const CCACHE_ENV = {
   CCACHE_DEPEND: '1',

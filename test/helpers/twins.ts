@@ -46,47 +46,51 @@ interface TwinOptions {
   timeout: number;
 }
 
-/** Runs `variant` of `matrix` in the fresh cache `fresh` with `extra` arguments and compares it with `o.key`. */
-async function twin(o: TwinOptions, fresh: string, extra: string[]): Promise<Twin> {
-  // The source tarballs too: the twin needs no download.
-  cpSync(join(o.cache, 'sources'), join(fresh, 'sources'), { recursive: true });
-  const r = await runCli(
-    [
-      'run',
-      o.matrix,
-      '--out',
-      o.out,
-      '--cache',
-      fresh,
-      '--filter',
-      `variant=${o.variant}`,
-      '--json',
-      ...extra,
-    ],
-    { timeout: o.timeout, all: false },
-  );
-  const summary = r.stdout ? JSON.parse(r.stdout) : {};
-  const results = summary.results
-    ? (JSON.parse(readFileSync(summary.results, 'utf8')) as Results)
-    : undefined;
-  const build = results?.builds.find((b) => b.variant === o.variant);
-  if (!build?.key || build.status !== 'ok')
-    return { exitCode: r.exitCode, stderr: r.stderr, build, differ: ['(no twin build)'], log: '' };
-  const a = readManifest(o.cache, o.key).files;
-  const z = readManifest(fresh, build.key).files;
-  const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
-  const log = readFileSync(join(fresh, 'builds', build.key, 'logs', 'build.log'), 'utf8');
-  return { exitCode: r.exitCode, stderr: r.stderr, build, differ, log };
-}
-
-/** Builds `variant` of `matrix` cold in a fresh cache and compares it with build `key` of `cache`. */
-export async function coldTwin(o: TwinOptions): Promise<Twin> {
-  const fresh = mkdtempSync(join(tmpdir(), 'rm-cold-cache-'));
+/**
+ * Runs `variant` of `matrix` in a fresh cache (made by `prepare`, then removed) with `extra` arguments
+ * and compares it with build `o.key` of `o.cache`.
+ */
+async function twin(o: TwinOptions, prepare: (fresh: string) => void, extra: string[]): Promise<Twin> {
+  const fresh = mkdtempSync(join(tmpdir(), 'rm-twin-cache-'));
   try {
-    return await twin(o, fresh, ['--no-incremental']);
+    // The source tarballs too: the twin needs no download.
+    cpSync(join(o.cache, 'sources'), join(fresh, 'sources'), { recursive: true });
+    prepare(fresh);
+    const r = await runCli(
+      [
+        'run',
+        o.matrix,
+        '--out',
+        o.out,
+        '--cache',
+        fresh,
+        '--filter',
+        `variant=${o.variant}`,
+        '--json',
+        ...extra,
+      ],
+      { timeout: o.timeout, all: false },
+    );
+    const summary = r.stdout ? JSON.parse(r.stdout) : {};
+    const results = summary.results
+      ? (JSON.parse(readFileSync(summary.results, 'utf8')) as Results)
+      : undefined;
+    const build = results?.builds.find((b) => b.variant === o.variant);
+    if (!build?.key || build.status !== 'ok')
+      return { exitCode: r.exitCode, stderr: r.stderr, build, differ: ['(no twin build)'], log: '' };
+    const a = readManifest(o.cache, o.key).files;
+    const z = readManifest(fresh, build.key).files;
+    const differ = Object.keys({ ...a, ...z }).filter((f) => a[f] !== z[f]);
+    const log = readFileSync(join(fresh, 'builds', build.key, 'logs', 'build.log'), 'utf8');
+    return { exitCode: r.exitCode, stderr: r.stderr, build, differ, log };
   } finally {
     rmSync(fresh, { recursive: true, force: true });
   }
+}
+
+/** Builds `variant` of `matrix` cold in a fresh cache and compares it with build `key` of `cache`. */
+export function coldTwin(o: TwinOptions): Promise<Twin> {
+  return twin(o, () => {}, ['--no-incremental']);
 }
 
 /**
@@ -95,11 +99,10 @@ export async function coldTwin(o: TwinOptions): Promise<Twin> {
  * ccache directory with its counters reset (so its statistics are this build's); with `ccache` false
  * the twin compiles without ccache. Compares it with build `key` of `cache`.
  */
-export async function incrementalTwin(
+export function incrementalTwin(
   o: TwinOptions & { baseKey: string | undefined; ccache: boolean },
 ): Promise<Twin> {
-  const fresh = mkdtempSync(join(tmpdir(), 'rm-twin-cache-'));
-  try {
+  const prepare = (fresh: string) => {
     // cp(1): the tree's 40,000 files in seconds, their times kept (make reads them).
     mkdirSync(join(fresh, 'builds'));
     execFileSync('cp', [
@@ -108,15 +111,12 @@ export async function incrementalTwin(
       join(o.cache, 'builds', o.baseKey ?? ''),
       join(fresh, 'builds'),
     ]);
-    if (o.ccache) {
-      cpSync(join(o.cache, 'ccache'), join(fresh, 'ccache'), { recursive: true });
-      for (const f of readdirSync(join(fresh, 'ccache'), { recursive: true }) as string[])
-        if (/(^|\/)stats$/.test(f)) rmSync(join(fresh, 'ccache', f));
-    }
-    return await twin(o, fresh, o.ccache ? [] : ['--no-ccache']);
-  } finally {
-    rmSync(fresh, { recursive: true, force: true });
-  }
+    if (!o.ccache) return;
+    cpSync(join(o.cache, 'ccache'), join(fresh, 'ccache'), { recursive: true });
+    for (const f of readdirSync(join(fresh, 'ccache'), { recursive: true }) as string[])
+      if (/(^|\/)stats$/.test(f)) rmSync(join(fresh, 'ccache', f));
+  };
+  return twin(o, prepare, o.ccache ? [] : ['--no-ccache']);
 }
 
 /** ccache's hits and cacheable calls in a build log (the script prints ccache's per-build statistics). */
